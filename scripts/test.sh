@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what is missing, then builds and tests qeil three ways:
+#   1. native, -Wall -Wextra -Werror: every test, plus the benches in their short mode
+#   2. native with AddressSanitizer + UndefinedBehaviorSanitizer: every test
+#   3. arm64 cross build: the unit tests under qemu-aarch64
+# QEIL_ALLOW_NO_ARM64=1 lets the run pass when the arm64 packages cannot be installed (the
+# skipped step is still reported loudly). QEIL_JOBS overrides the build parallelism.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${QEIL_JOBS:-$(nproc)}
+step() { printf '\n==== %s ====\n' "$*"; }
+
+deps_rc=0
+scripts/install-deps.sh || deps_rc=$?
+if [ "$deps_rc" -eq 1 ]; then
+  echo "test.sh: the native dependencies are missing; stopping" >&2
+  exit 1
+fi
+arm64=1
+if [ "$deps_rc" -eq 3 ]; then
+  if [ "${QEIL_ALLOW_NO_ARM64:-0}" = 1 ]; then
+    echo "test.sh: WARNING: arm64 dependencies unavailable: the arm64 build is SKIPPED" >&2
+    arm64=0
+  else
+    echo "test.sh: arm64 dependencies unavailable (set QEIL_ALLOW_NO_ARM64=1 to go on without)" >&2
+    exit 1
+  fi
+fi
+
+build() {  # build <dir> <cmake args...>
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DQEIL_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j "$jobs"
+}
+mkdir -p build
+
+step "native build (-Werror)"
+build build/native -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "native tests"
+(cd build/native && ctest --output-on-failure -j "$jobs")
+
+step "ASan+UBSan build"
+build build/asan -DCMAKE_BUILD_TYPE=Debug -DQEIL_SANITIZE=ON -DQEIL_BENCH=OFF
+step "ASan+UBSan tests"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")
+
+if [ "$arm64" -eq 1 ]; then
+  step "arm64 cross build"
+  build build/arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQEIL_BENCH=OFF
+  step "arm64 unit tests under qemu-aarch64"
+  (cd build/arm64 && ctest --output-on-failure -j "$jobs" -L unit)
+fi
+
+step "all passed"
