@@ -9,7 +9,8 @@ namespace qeil {
 
 CpuSet CpuSet::range(int first, int last) {
   CpuSet s;
-  for (int c = first; c <= last; ++c) s.add(c);
+  for (int c = first; c <= last; ++c)
+    s.add(c);
   return s;
 }
 
@@ -30,7 +31,8 @@ bool parseCpu(const char*& p, int* out) {
 Result<CpuSet> CpuSet::parse(const char* text, const char* where) {
   CpuSet s;
   const char* p = text;
-  while (*p == ' ' || *p == '\t') ++p;
+  while (*p == ' ' || *p == '\t')
+    ++p;
   while (*p != '\0' && *p != '\n') {
     int first = 0;
     int last = 0;
@@ -44,7 +46,8 @@ Result<CpuSet> CpuSet::parse(const char* text, const char* where) {
         return Error::make(EINVAL, "%s: bad CPU range in '%s'", where, text);
       }
     }
-    for (int c = first; c <= last; ++c) s.add(c);
+    for (int c = first; c <= last; ++c)
+      s.add(c);
     if (*p == ',') {
       ++p;
     } else if (*p != '\0' && *p != '\n') {
@@ -63,7 +66,8 @@ bool CpuSet::format(char* buf, size_t cap) const {
       continue;
     }
     int last = c;
-    while (last + 1 < kMaxCpus && contains(last + 1)) ++last;
+    while (last + 1 < kMaxCpus && contains(last + 1))
+      ++last;
     int n = last == c ? snprintf(buf + used, cap - used, "%s%d", used ? "," : "", c)
                       : snprintf(buf + used, cap - used, "%s%d-%d", used ? "," : "", c, last);
     if (n < 0 || static_cast<size_t>(n) >= cap - used) return false;

@@ -87,12 +87,15 @@ bool setLogLevels(const char* spec) {
     if (changes[i].module) {
       changes[i].module->setLevel(changes[i].level);
     } else {
-      for (int m = 0; m < gModuleCount; ++m) gModules[m]->setLevel(changes[i].level);
+      for (int m = 0; m < gModuleCount; ++m)
+        gModules[m]->setLevel(changes[i].level);
     }
   }
   return true;
 }
 
-void setLogSink(LogSink sink) { gSink = sink ? sink : stderrSink; }
+void setLogSink(LogSink sink) {
+  gSink = sink ? sink : stderrSink;
+}
 
 }  // namespace qeil

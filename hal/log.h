@@ -34,9 +34,9 @@ void setLogSink(LogSink sink);
 
 }  // namespace qeil
 
-#define QEIL_LOG(module, level, ...)                                                  \
-  do {                                                                                \
-    if ((module).enabled(::qeil::LogLevel::level)) {                                  \
-      ::qeil::logWrite((module), ::qeil::LogLevel::level, __VA_ARGS__);               \
-    }                                                                                 \
+#define QEIL_LOG(module, level, ...)                                    \
+  do {                                                                  \
+    if ((module).enabled(::qeil::LogLevel::level)) {                    \
+      ::qeil::logWrite((module), ::qeil::LogLevel::level, __VA_ARGS__); \
+    }                                                                   \
   } while (0)

@@ -3,7 +3,8 @@
 namespace qeil {
 
 SysRoot::SysRoot(std::string dir) : dir_(std::move(dir)) {
-  while (!dir_.empty() && dir_.back() == '/') dir_.pop_back();
+  while (!dir_.empty() && dir_.back() == '/')
+    dir_.pop_back();
 }
 
 std::string SysRoot::path(const std::string& absolute) const {

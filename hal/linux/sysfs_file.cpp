@@ -31,17 +31,19 @@ Result<size_t> readAt0(int fd, const std::string& path, char* buf, size_t cap) {
       return Error::make(EFBIG, "%s: longer than the %zu bytes expected", path.c_str(), cap - 1);
     }
   }
-  while (used > 0 && isspace(static_cast<unsigned char>(buf[used - 1]))) --used;
+  while (used > 0 && isspace(static_cast<unsigned char>(buf[used - 1])))
+    --used;
   buf[used] = '\0';
   return used;
 }
 
 }  // namespace
 
-SysfsFile::~SysfsFile() { close(); }
+SysfsFile::~SysfsFile() {
+  close();
+}
 
-SysfsFile::SysfsFile(SysfsFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_) {
+SysfsFile::SysfsFile(SysfsFile&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
   other.fd_ = -1;
 }
 
@@ -125,14 +127,16 @@ bool pathExists(const std::string& path) {
 
 Result<int64_t> parseInt(const char* text, const char* where) {
   const char* p = text;
-  while (isspace(static_cast<unsigned char>(*p))) ++p;
+  while (isspace(static_cast<unsigned char>(*p)))
+    ++p;
   if (*p == '\0') return Error::make(ENODATA, "%s: empty", where);
   errno = 0;
   char* end = nullptr;
   long long v = strtoll(p, &end, 10);
   if (end == p) return Error::make(EINVAL, "%s: not a number: '%.40s'", where, text);
   if (errno == ERANGE) return Error::make(ERANGE, "%s: out of range: '%.40s'", where, text);
-  while (isspace(static_cast<unsigned char>(*end))) ++end;
+  while (isspace(static_cast<unsigned char>(*end)))
+    ++end;
   if (*end != '\0') return Error::make(EINVAL, "%s: not a number: '%.40s'", where, text);
   return static_cast<int64_t>(v);
 }

@@ -15,7 +15,9 @@
 namespace qeil::test {
 
 namespace {
-int removeEntry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+int removeEntry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path);
+}
 }  // namespace
 
 TempDir::TempDir() {
@@ -25,15 +27,21 @@ TempDir::TempDir() {
   path_ = tmpl;
 }
 
-TempDir::~TempDir() { nftw(path_.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS); }
+TempDir::~TempDir() {
+  nftw(path_.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 void TempDir::write(const std::string& rel, const std::string& content) const {
   writeFile(file(rel), content);
 }
 
-std::string TempDir::read(const std::string& rel) const { return readFile(file(rel)); }
+std::string TempDir::read(const std::string& rel) const {
+  return readFile(file(rel));
+}
 
-void TempDir::mkdirs(const std::string& rel) const { makeDirs(file(rel)); }
+void TempDir::mkdirs(const std::string& rel) const {
+  makeDirs(file(rel));
+}
 
 void makeDirs(const std::string& path) {
   for (size_t pos = 1; pos <= path.size(); ++pos) {
