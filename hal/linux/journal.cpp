@@ -101,6 +101,7 @@ Status SettingsJournal::makeDir(const std::string& path) {
     entries_.pop_back();  // nothing was created; the state-file line is harmless (rmdir fails)
     return Error::make(err, "%s: mkdir: %s", path.c_str(), strerror(err));
   }
+  if (mkdirObserver_) mkdirObserver_(path);
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ class SettingsJournal {
   Status write(const std::string& path, const char* value);
   // mkdir, recorded so that restore removes it. An existing directory is not recorded.
   Status makeDir(const std::string& path);
+  // Called after every successful makeDir. On a board the kernel fills a new cgroup directory
+  // with its control files; on a fake tree the twin plays that part through this observer.
+  void setMkdirObserver(std::function<void(const std::string& path)> observer) {
+    mkdirObserver_ = std::move(observer);
+  }
   // Writes `pid` into `procsPath` (a cgroup.procs file), recording `originalProcsPath` so that
   // restore moves the process back. A process that has exited by then is not an error.
   Status movePid(const std::string& procsPath, pid_t pid, const std::string& originalProcsPath);
@@ -61,6 +67,7 @@ class SettingsJournal {
 
   std::string statePath_;
   std::vector<Entry> entries_;
+  std::function<void(const std::string&)> mkdirObserver_;
 };
 
 }  // namespace qeil

@@ -76,6 +76,17 @@ TEST_F(JournalTest, FilesInsideACreatedDirectoryAreUndoneByRemovingIt) {
   EXPECT_FALSE(pathExists(dir_.file("cg")));
 }
 
+TEST_F(JournalTest, MkdirObserverSeesEachCreatedDirectory) {
+  SettingsJournal j(state());
+  std::string seen;
+  j.setMkdirObserver([&](const std::string& path) { seen = path; });
+  ASSERT_TRUE(j.makeDir(dir_.file("grp")).ok());
+  EXPECT_EQ(seen, dir_.file("grp"));
+  seen.clear();
+  ASSERT_TRUE(j.makeDir(dir_.file("grp")).ok());  // already there: not created, not observed
+  EXPECT_EQ(seen, "");
+}
+
 TEST_F(JournalTest, MovedPidGoesBackToItsOriginalGroup) {
   dir_.write("root/cgroup.procs", "");
   dir_.write("qeil/w1/cgroup.procs", "");
