@@ -184,6 +184,7 @@ Status CgroupPlacementBase::requireNoTasks(const std::string& mount, const char*
   Result<size_t> r = readTextFile(procs, buf, sizeof buf);
   if (!r.ok() && r.error().errnum() != EFBIG) return r.error();  // EFBIG: many tasks
   if (r.ok() && r.value() == 0) return {};
+  buf[sizeof buf - 1] = '\0';  // a too-long read leaves the buffer unterminated
   buf[strcspn(buf, "\n")] = '\0';
   return Error::make(
       EBUSY,

@@ -349,6 +349,20 @@ TEST_F(CgroupTest, RemoveGroupRefusesWhileTasksRemainAndMovesNothing) {
   EXPECT_FALSE(pathExists(cg("qeil")));
 }
 
+TEST_F(CgroupTest, RemoveGroupWithManyTasksNamesTheFirst) {
+  makeTree(v2Options());
+  makePlacement();
+  ASSERT_TRUE(placement_->createGroup("crowd").ok());
+  std::string pids;
+  for (int pid = 1000; pid < 1200; ++pid)
+    pids += std::to_string(pid) + "\n";
+  dir_.write(std::string(kCg) + "/qeil/crowd/cgroup.procs", pids);  // longer than one read
+  Status st = placement_->removeGroup("crowd");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().errnum(), EBUSY);
+  EXPECT_NE(std::string(message(st)).find("(pid 1000 in"), std::string::npos) << message(st);
+}
+
 TEST_F(CgroupTest, RemoveGroupRefusesGroupsQeilDidNotCreate) {
   makeTree(v2Options());
   makePlacement();
