@@ -88,6 +88,17 @@ Status SettingsJournal::write(const std::string& path, const char* value) {
   return st;
 }
 
+Status SettingsJournal::writeWithUndo(const std::string& path, const char* value,
+                                      const char* undoValue) {
+  if (!recorded(Kind::File, path) && !insideCreatedDir(path)) {
+    Status st = record(Kind::File, path, undoValue);
+    if (!st.ok()) return st;
+  }
+  Status st = writeTextFile(path, value);
+  if (st.ok()) QEIL_LOG(gLog, Debug, "%s <- %s", path.c_str(), value);
+  return st;
+}
+
 Status SettingsJournal::makeDir(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
@@ -105,11 +116,32 @@ Status SettingsJournal::makeDir(const std::string& path) {
   return {};
 }
 
+Status SettingsJournal::removeDir(const std::string& path) {
+  if (!recorded(Kind::Dir, path)) {
+    return Error::make(EPERM, "%s: not created by qeil; removing it could not be undone",
+                       path.c_str());
+  }
+  // The entry stays: restore finds the directory gone, which is not an error.
+  return removeDirNow(path);
+}
+
+Status SettingsJournal::removeDirNow(const std::string& path) const {
+  if (rmdirObserver_) rmdirObserver_(path);
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    return Error::make(errno, "%s: rmdir: %s", path.c_str(), strerror(errno));
+  }
+  return {};
+}
+
 Status SettingsJournal::movePid(const std::string& procsPath, pid_t pid,
                                 const std::string& originalProcsPath) {
   char pidText[24];
   snprintf(pidText, sizeof pidText, "%d", static_cast<int>(pid));
-  if (!recorded(Kind::Pid, pidText)) {
+  bool seen = false;
+  for (const Entry& e : entries_) {
+    seen = seen || (e.kind == Kind::Pid && e.path == pidText && e.value == originalProcsPath);
+  }
+  if (!seen) {
     Status st = record(Kind::Pid, pidText, originalProcsPath);
     if (!st.ok()) return st;
   }
@@ -129,15 +161,12 @@ Status SettingsJournal::recordGpio(const std::string& chipPath, unsigned offset,
   return record(Kind::Gpio, chipPath, value);
 }
 
-Status SettingsJournal::undo(const Entry& e) {
+Status SettingsJournal::undo(const Entry& e) const {
   switch (e.kind) {
     case Kind::File:
       return writeTextFile(e.path, e.value.c_str());
     case Kind::Dir:
-      if (::rmdir(e.path.c_str()) != 0 && errno != ENOENT) {
-        return Error::make(errno, "%s: rmdir: %s", e.path.c_str(), strerror(errno));
-      }
-      return {};
+      return removeDirNow(e.path);
     case Kind::Pid: {
       Status st = writeTextFile(e.value, e.path.c_str());
       if (!st.ok() && st.error().errnum() == ESRCH) return {};  // the process has exited

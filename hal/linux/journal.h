@@ -32,6 +32,9 @@ class SettingsJournal {
   // path). Attributes inside a directory this journal created are not recorded: removing the
   // directory undoes them.
   Status write(const std::string& path, const char* value);
+  // Like write, but restore writes `undoValue` instead of the value read back: for attributes
+  // whose contents are not valid input (cgroup.subtree_control reads "cpu io", takes "-cpu").
+  Status writeWithUndo(const std::string& path, const char* value, const char* undoValue);
   // mkdir, recorded so that restore removes it. An existing directory is not recorded.
   Status makeDir(const std::string& path);
   // Called after every successful makeDir. On a board the kernel fills a new cgroup directory
@@ -39,8 +42,17 @@ class SettingsJournal {
   void setMkdirObserver(std::function<void(const std::string& path)> observer) {
     mkdirObserver_ = std::move(observer);
   }
+  // Removes a directory this journal created, before restore would (a workload group that is no
+  // longer needed). Refuses other directories: their removal could not be undone.
+  Status removeDir(const std::string& path);
+  // Called before every rmdir (removeDir, restore, recover). The kernel empties a cgroup
+  // directory by itself; on a fake tree the twin removes the control files through this.
+  void setRmdirObserver(std::function<void(const std::string& path)> observer) {
+    rmdirObserver_ = std::move(observer);
+  }
   // Writes `pid` into `procsPath` (a cgroup.procs file), recording `originalProcsPath` so that
-  // restore moves the process back. A process that has exited by then is not an error.
+  // restore moves the process back. Recorded once per (pid, originalProcsPath): with cgroup v1 a
+  // pid is moved in several hierarchies. A process that has exited by then is not an error.
   Status movePid(const std::string& procsPath, pid_t pid, const std::string& originalProcsPath);
   // Records the value an output GPIO line had before the agent drove it.
   Status recordGpio(const std::string& chipPath, unsigned offset, int originalValue);
@@ -62,12 +74,14 @@ class SettingsJournal {
   Status record(Kind kind, const std::string& path, const std::string& value);
   bool recorded(Kind kind, const std::string& path) const;
   bool insideCreatedDir(const std::string& path) const;
-  static Status undo(const Entry& e);
+  Status undo(const Entry& e) const;
+  Status removeDirNow(const std::string& path) const;
   Status truncateState();
 
   std::string statePath_;
   std::vector<Entry> entries_;
   std::function<void(const std::string&)> mkdirObserver_;
+  std::function<void(const std::string&)> rmdirObserver_;
 };
 
 }  // namespace qeil
