@@ -76,16 +76,11 @@ Status SettingsJournal::record(Kind kind, const std::string& path, const std::st
 }
 
 Status SettingsJournal::write(const std::string& path, const char* value) {
-  if (!recorded(Kind::File, path) && !insideCreatedDir(path)) {
-    char original[4096];
-    Result<size_t> r = readTextFile(path, original, sizeof original);
-    if (!r.ok()) return r.error();
-    Status st = record(Kind::File, path, original);
-    if (!st.ok()) return st;
-  }
-  Status st = writeTextFile(path, value);
-  if (st.ok()) QEIL_LOG(gLog, Debug, "%s <- %s", path.c_str(), value);
-  return st;
+  if (recorded(Kind::File, path) || insideCreatedDir(path)) return writeRecorded(path, value);
+  char original[4096];
+  Result<size_t> r = readTextFile(path, original, sizeof original);
+  if (!r.ok()) return r.error();
+  return writeWithUndo(path, value, original);
 }
 
 Status SettingsJournal::writeWithUndo(const std::string& path, const char* value,
@@ -94,6 +89,10 @@ Status SettingsJournal::writeWithUndo(const std::string& path, const char* value
     Status st = record(Kind::File, path, undoValue);
     if (!st.ok()) return st;
   }
+  return writeRecorded(path, value);
+}
+
+Status SettingsJournal::writeRecorded(const std::string& path, const char* value) {
   Status st = writeTextFile(path, value);
   if (st.ok()) QEIL_LOG(gLog, Debug, "%s <- %s", path.c_str(), value);
   return st;

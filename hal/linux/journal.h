@@ -72,6 +72,7 @@ class SettingsJournal {
   };
 
   Status record(Kind kind, const std::string& path, const std::string& value);
+  Status writeRecorded(const std::string& path, const char* value);
   bool recorded(Kind kind, const std::string& path) const;
   bool insideCreatedDir(const std::string& path) const;
   Status undo(const Entry& e) const;
