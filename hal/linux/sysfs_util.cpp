@@ -152,6 +152,30 @@ bool hasWord(const char* list, const char* word) {
   return false;
 }
 
+Result<uint64_t> readFreqHz(SysfsFile& file, uint64_t unitHz) {
+  Result<int64_t> v =
+      readIntInRange(file, static_cast<int64_t>(kMinPlausibleHz / unitHz),
+                     static_cast<int64_t>(kMaxPlausibleHz / unitHz), unitHz == 1 ? "Hz" : "kHz");
+  if (!v.ok()) return v.error();
+  return static_cast<uint64_t>(v.value()) * unitHz;
+}
+
+Status checkHwRange(const char* domain, uint64_t hz, uint64_t minHz, uint64_t maxHz) {
+  if (hz >= minHz && hz <= maxHz) return {};
+  return Error::make(EINVAL, "%s: %llu Hz is outside the hardware range %llu..%llu Hz", domain,
+                     static_cast<unsigned long long>(hz), static_cast<unsigned long long>(minHz),
+                     static_cast<unsigned long long>(maxHz));
+}
+
+Status checkGovernor(const char* domain, const std::string& availablePath, const char* name) {
+  char available[1024];
+  Result<size_t> r = readTextFile(availablePath, available, sizeof available);
+  if (!r.ok()) return r.error();
+  if (hasWord(available, name)) return {};
+  return Error::make(EINVAL, "%s: governor '%.32s' is not available (available: %.120s)", domain,
+                     name, available);
+}
+
 Result<std::string> readLinkBase(const std::string& path) {
   char buf[4096];
   ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);

@@ -36,6 +36,18 @@ Result<CpuSet> parseCpuWords(const char* text, const char* where);
 // True if `word` is one of the whitespace-separated words of `list`.
 bool hasWord(const char* list, const char* word);
 
+// Frequencies sysfs may report: 1 kHz..10 GHz. Anything else is a broken file.
+constexpr uint64_t kMinPlausibleHz = 1000;
+constexpr uint64_t kMaxPlausibleHz = 10'000'000'000;
+
+// Reads a frequency in the file's unit (`unitHz` = 1000 for kHz, 1 for Hz) and returns Hz.
+// Never allocates.
+Result<uint64_t> readFreqHz(SysfsFile& file, uint64_t unitHz);
+// Refuses a limit outside the hardware range, naming the domain.
+Status checkHwRange(const char* domain, uint64_t hz, uint64_t minHz, uint64_t maxHz);
+// Refuses a governor that `availablePath` does not list, naming the domain and the choices.
+Status checkGovernor(const char* domain, const std::string& availablePath, const char* name);
+
 // The last path component of the symlink at `path` ("../../../1-0040" -> "1-0040").
 Result<std::string> readLinkBase(const std::string& path);
 

@@ -115,13 +115,14 @@ Status FakeSysfs::mkdirAbs(const std::string& absolute) {
 
 // Truncates and writes in place: readers holding the file open see the new content.
 Status FakeSysfs::writeAbs(const std::string& absolute, const std::string& text) {
-  size_t slash = absolute.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    Status st = mkdirAbs(absolute.substr(0, slash));
-    if (!st.ok()) return st;
-  }
   std::string full = path(absolute);
   int fd = ::open(full.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  size_t slash = absolute.rfind('/');
+  if (fd < 0 && errno == ENOENT && slash != std::string::npos && slash > 0) {
+    Status st = mkdirAbs(absolute.substr(0, slash));  // first file in a new directory
+    if (!st.ok()) return st;
+    fd = ::open(full.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
   if (fd < 0) return errnoStatus(full, "open for writing");
   ssize_t n = ::write(fd, text.data(), text.size());
   Status st = n == static_cast<ssize_t>(text.size()) ? Status() : errnoStatus(full, "write");

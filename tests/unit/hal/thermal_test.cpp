@@ -211,14 +211,15 @@ TEST_F(Rk3588Thermal, MalformedTripsFailFindNamingTheFile) {
       {"trip_point_0_hyst", "-1\n", "outside 0..100000 m°C"},
   };
   for (const Case& c : cases) {
-    auto fresh = FakeSysfs::rk3588(dir_.file(std::string("t") + std::to_string(&c - &cases[0])));
-    ASSERT_TRUE(fresh.ok());
-    std::string file = fresh.value()->zoneDir("gpu-thermal").value() + "/" + c.file;
-    ASSERT_TRUE(fresh.value()->writeRaw(file, c.content).ok());
-    auto z = SysfsThermalZone::find(fresh.value()->sysRoot(), "gpu-thermal", clock_);
+    std::string file = zoneFile("gpu-thermal", c.file);
+    std::string original = test::readFile(fs_->path(file));
+    ASSERT_TRUE(fs_->writeRaw(file, c.content).ok());
+    auto z = SysfsThermalZone::find(fs_->sysRoot(), "gpu-thermal", clock_);
     ASSERT_FALSE(z.ok()) << c.file << " " << c.content.substr(0, 20);
     EXPECT_TRUE(contains(z.error(), c.words)) << z.error().message();
     EXPECT_TRUE(contains(z.error(), c.file)) << z.error().message();
+    ASSERT_TRUE(fs_->writeRaw(file, original).ok());
+    ASSERT_TRUE(SysfsThermalZone::find(fs_->sysRoot(), "gpu-thermal", clock_).ok());
   }
 }
 
