@@ -150,6 +150,7 @@ Status HwmonPowerMonitor::openChannel(const std::string& dir, size_t i) {
   std::string c = std::to_string(ch.index);
   if (family_ == Family::Ina3221) {
     std::string enable = dir + "/in" + c + "_enable";
+    ch.enabled = true;
     if (pathExists(enable)) {
       Result<int64_t> on = readIntFileInRange(enable, 0, 1, "");
       if (!on.ok()) return on.error();
@@ -163,12 +164,16 @@ Status HwmonPowerMonitor::openChannel(const std::string& dir, size_t i) {
     if (st.ok()) st = ch.shunt.open(dir + "/in" + std::to_string(ch.index + 3) + "_input");
     if (st.ok()) st = ch.current.open(dir + "/curr" + c + "_input");
     if (!st.ok()) return st;
+    ch.hasShunt = true;
+    ch.hasPower = false;
   } else {
     if (!wanted) ch.label = config_.chip;
     Status st = ch.bus.open(dir + "/in1_input");
     if (st.ok()) st = ch.current.open(dir + "/curr1_input");
     if (st.ok()) st = ch.power.open(dir + "/power1_input");
-    if (st.ok() && pathExists(dir + "/in0_input")) st = ch.shunt.open(dir + "/in0_input");
+    ch.hasPower = true;
+    ch.hasShunt = pathExists(dir + "/in0_input");
+    if (st.ok() && ch.hasShunt) st = ch.shunt.open(dir + "/in0_input");
     if (!st.ok()) return st;
   }
   std::string resistor =
@@ -207,11 +212,11 @@ Status HwmonPowerMonitor::open(const std::string& dir) {
 
 void HwmonPowerMonitor::closeAll() {
   for (Channel& ch : channels_) {
-    ch.bus.close();
-    ch.shunt.close();
-    ch.current.close();
-    ch.power.close();
-    ch.alarm.close();
+    ch.bus = SysfsFile();
+    ch.shunt = SysfsFile();
+    ch.current = SysfsFile();
+    ch.power = SysfsFile();
+    ch.alarm = SysfsFile();
   }
   dir_.clear();
 }
@@ -256,7 +261,7 @@ Status HwmonPowerMonitor::readChannel(Channel& ch, int64_t nowNs) {
   Result<double> currentA = readScaled(ch.current, -kMaxCurrentMa, kMaxCurrentMa, "mA", 1e-3);
   if (!currentA.ok()) return currentA.error();
   double shuntV = 0.0;
-  if (ch.shunt.isOpen()) {
+  if (ch.hasShunt) {
     Result<double> v = family_ == Family::Ina3221
                            ? readScaled(ch.shunt, -kMaxShuntUv, kMaxShuntUv, "uV", 1e-6)
                            : readScaled(ch.shunt, -kMaxShuntMv, kMaxShuntMv, "mV", 1e-3);
@@ -264,7 +269,7 @@ Status HwmonPowerMonitor::readChannel(Channel& ch, int64_t nowNs) {
     shuntV = v.value();
   }
   double powerW = busV.value() * currentA.value();  // the ina3221 has no power file
-  if (ch.power.isOpen()) {
+  if (ch.hasPower) {
     Result<double> p = readScaled(ch.power, 0, kMaxPowerUw, "uW", 1e-6);
     if (!p.ok()) return p.error();
     powerW = p.value();
@@ -363,7 +368,7 @@ Status HwmonPowerMonitor::setAlert(int channel, AlertKind kind, double limit) {
     return fail(
         Error::make(EINVAL, "%s: alert limit %g is not a positive number", name_.c_str(), limit));
   }
-  if (dir_.empty()) return fail(Error::make(ENODEV, "%s: chip not found yet", name_.c_str()));
+  if (dir_.empty()) return fail(Error::make(ENODEV, "%s: chip not found", name_.c_str()));
   Channel& ch = channels_[static_cast<size_t>(channel)];
   char file[32];
   if (!alertFile(kind, ch.index, false, file, sizeof file)) {
@@ -391,6 +396,7 @@ Result<bool> HwmonPowerMonitor::takeAlert(int channel) {
   if (channel < 0 || channel >= channelCount()) {
     return fail(Error::make(EINVAL, "%s: no channel %d", name_.c_str(), channel)).error();
   }
+  if (dir_.empty()) return fail(Error::make(ENODEV, "%s: chip not found", name_.c_str())).error();
   Channel& ch = channels_[static_cast<size_t>(channel)];
   if (ch.alarm.path().empty()) {
     return fail(Error::make(ENOTSUP, "%s: channel %d has no alarm file", name_.c_str(), channel))

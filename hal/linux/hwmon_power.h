@@ -69,6 +69,8 @@ class HwmonPowerMonitor final : public PowerMonitor {
     int index = 0;  // hwmon channel number: 1..3 on the ina3221, 1 on the ina2xx
     bool enabled = true;
     double shuntOhm = 0.0;
+    bool hasShunt = false;  // decided at open: a failed read closes a file until it reopens
+    bool hasPower = false;
     SysfsFile bus;
     SysfsFile shunt;  // optional on the ina2xx (the ina260 has an internal shunt)
     SysfsFile current;

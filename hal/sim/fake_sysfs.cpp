@@ -539,11 +539,15 @@ Status FakeSysfs::rebindHwmon(int hwmon, int newIndex) {
   Status st;
   for (const std::string& name : names.value()) {
     if (name == "device") continue;
-    Result<std::string> text = readAll(path(oldDir + "/" + name));
+    std::string oldFile = oldDir;
+    oldFile.append("/").append(name);
+    Result<std::string> text = readAll(path(oldFile));
     if (!text.ok()) return text.error();
-    if (st.ok()) st = writeAbs(moved.dir + "/" + name, text.value());
-    if (st.ok()) st = writeAbs(oldDir + "/" + name, "");  // open descriptors now read nothing
-    ::unlink(path(oldDir + "/" + name).c_str());
+    std::string newFile = moved.dir;
+    newFile.append("/").append(name);
+    if (st.ok()) st = writeAbs(newFile, text.value());
+    if (st.ok()) st = writeAbs(oldFile, "");  // open descriptors now read nothing
+    ::unlink(path(oldFile).c_str());
   }
   ::unlink(path(oldDir + "/device").c_str());
   ::rmdir(path(oldDir).c_str());

@@ -294,6 +294,7 @@ TEST_F(Rk3588Cpufreq, PermissionDeniedIsAClearError) {
   ASSERT_NE(p, nullptr);
   std::string max = file("policy4", "scaling_max_freq");
   test::DenyAccess deny(max);
+  ASSERT_TRUE(deny.active());
   Status st = p->setMaxLimitHz(2016000000);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().errnum(), EACCES);

@@ -272,6 +272,7 @@ TEST_F(JetsonIna3221, OverCurrentAlertIsJournaledAndItsAlarmRead) {
   Status notYet = m->setAlert(0, AlertKind::OverCurrent, 2.0);
   ASSERT_FALSE(notYet.ok());
   EXPECT_EQ(notYet.error().errnum(), ENODEV);
+  EXPECT_EQ(m->takeAlert(0).error().errnum(), ENODEV);
   ASSERT_TRUE(m->init().ok());
   std::string original = test::readFile(inaFile("curr3_crit"));
   EXPECT_EQ(original, "32760\n");  // 163.8 mV full scale over 5 mOhm
@@ -387,6 +388,16 @@ TEST(Ina3221Channels, ADisabledChannelIsSkippedOrRefusedWhenAskedFor) {
   EXPECT_TRUE(all.value()->last(2).valid);
   EXPECT_NEAR(all.value()->last(2).powerW, 3.0, 1e-9);
   EXPECT_EQ(all.value()->health().state, SensorState::Ok);  // disabled is not failing
+
+  FakeHwmon other{"ina3221", "/sys/devices/platform/i2c-2/2-0043", {{"VDD_X", 10000, false}}, 2};
+  ASSERT_TRUE(fs.addHwmon(other).ok());
+  auto asked =
+      HwmonPowerMonitor::create(fs.sysRoot(), {"ina3221", "2-0043", {"VDD_X"}}, clock, journal);
+  ASSERT_TRUE(asked.ok());
+  Status st = asked.value()->init();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().errnum(), ENODEV);
+  EXPECT_TRUE(contains(st.error(), "in1_enable: rail VDD_X is disabled")) << st.error().message();
 }
 
 // ---- the ina2xx family ----

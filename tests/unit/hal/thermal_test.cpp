@@ -357,7 +357,18 @@ TEST_F(Rk3588Cooling, MalformedStateFilesAreClearErrors) {
   Status st = other.value()->setCurState(1);
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(contains(st.error(), "max_state: empty")) << st.error().message();
+  ASSERT_TRUE(
+      fs_->writeRaw("/sys/class/thermal/cooling_device2/max_state", std::string(500, '6')).ok());
+  st = other.value()->setCurState(1);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().errnum(), EFBIG);
   EXPECT_EQ(journal.size(), 0u);
+
+  ASSERT_EQ(::unlink(fs_->path("/sys/class/thermal/cooling_device3/cur_state").c_str()), 0);
+  auto gone = SysfsCoolingDevice::find(fs_->sysRoot(), "devfreq-fb000000.gpu", journal);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().errnum(), ENOENT);
+  EXPECT_TRUE(contains(gone.error(), "cooling_device3/cur_state: open")) << gone.error().message();
 }
 
 TEST_F(Rk3588Cooling, UnwritableStateFailsWithTheJournalError) {
