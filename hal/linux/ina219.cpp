@@ -72,9 +72,10 @@ Result<Ina219::Settings> Ina219::settingsFor(const char* name, const InaConfig& 
   if (!shunt.ok()) return shunt.error();
 
   Settings s;
-  // The smallest PGA range holding the largest expected shunt voltage (8.6.2.1 Table 4).
+  // The smallest PGA range (8.6.2.1 Table 4) with the largest expected shunt voltage strictly
+  // inside it: at full scale a reading counts as saturated.
   double maxShuntV = ch.maxCurrentA * ch.shuntOhm;
-  while (s.pga < 3 && maxShuntV > (kShuntFullScale << s.pga) * kShuntLsbV)
+  while (s.pga < 3 && maxShuntV >= (kShuntFullScale << s.pga) * kShuntLsbV)
     ++s.pga;
   s.config = static_cast<uint16_t>(kBrng32V | s.pga << 11 | bus.value().code << 7 |
                                    shunt.value().code << 3 | kModeContinuous);
