@@ -7,7 +7,7 @@
 namespace qeil {
 namespace {
 
-// Registers, SBOS448G 8.6 Table 3.
+// Registers: INA219 datasheet (SBOS448), "Register Maps".
 constexpr uint8_t kConfig = 0x00;
 constexpr uint8_t kShunt = 0x01;
 constexpr uint8_t kBus = 0x02;
@@ -16,22 +16,23 @@ constexpr uint8_t kCurrent = 0x04;
 constexpr uint8_t kCal = 0x05;
 
 constexpr uint16_t kReset = 0x8000;
-constexpr uint16_t kConfigReset = 0x399F;  // 8.6.2.1
+constexpr uint16_t kConfigReset = 0x399F;  // Configuration Register (00h) reset
 constexpr uint16_t kBrng32V = 1 << 13;
 constexpr uint16_t kModeContinuous = 0x7;
-constexpr uint16_t kCnvr = 1 << 1;  // bus voltage register, 8.6.3.2
+constexpr uint16_t kCnvr = 1 << 1;  // Bus Voltage Register (02h)
 constexpr uint16_t kOvf = 1 << 0;
 
-constexpr double kShuntLsbV = 10e-6;   // 8.6.3.1
-constexpr double kBusLsbV = 4e-3;      // 8.6.3.2
+constexpr double kShuntLsbV = 10e-6;   // Shunt Voltage Register (01h)
+constexpr double kBusLsbV = 4e-3;      // Bus Voltage Register (02h)
 constexpr int kBusFullScale = 8000;    // 32 V at 4 mV
 constexpr int kShuntFullScale = 4000;  // counts at PGA /1 (40 mV), doubling per step
-constexpr double kCalScale = 0.04096;  // 8.5.1 Equation 1
+constexpr double kCalScale = 0.04096;  // "Programming the Calibration Register"
 constexpr uint16_t kCalMax = 0xFFFE;   // bit 0 (FS0) is void
 constexpr const char* kShuntRanges[] = {"shunt voltage (40 mV)", "shunt voltage (80 mV)",
                                         "shunt voltage (160 mV)", "shunt voltage (320 mV)"};
 
-// 8.6.2.1 Table 5: 9..12-bit single conversions, or 12-bit conversions averaged 2..128 times.
+// Configuration Register, ADC settings (BADC/SADC): 9..12-bit single conversions, or 12-bit
+// conversions averaged 2..128 times.
 constexpr int kBitsUs[] = {84, 148, 276, 532};
 constexpr int kAverages[] = {1, 2, 4, 8, 16, 32, 64, 128};
 constexpr int kAveragedUs[] = {532, 1060, 2130, 4260, 8510, 17020, 34050, 68100};
@@ -72,20 +73,21 @@ Result<Ina219::Settings> Ina219::settingsFor(const char* name, const InaConfig& 
   if (!shunt.ok()) return shunt.error();
 
   Settings s;
-  // The smallest PGA range (8.6.2.1 Table 4) with the largest expected shunt voltage strictly
-  // inside it: at full scale a reading counts as saturated.
+  // The smallest PGA range (Configuration Register, PG bits) with the largest expected shunt
+  // voltage strictly inside it: at full scale a reading counts as saturated.
   double maxShuntV = ch.maxCurrentA * ch.shuntOhm;
   while (s.pga < 3 && maxShuntV >= (kShuntFullScale << s.pga) * kShuntLsbV)
     ++s.pga;
   s.config = static_cast<uint16_t>(kBrng32V | s.pga << 11 | bus.value().code << 7 |
                                    shunt.value().code << 3 | kModeContinuous);
-  // 8.5.1: Current_LSB = max current / 2^15, Cal = trunc(0.04096 / (Current_LSB x R)). CAL's
-  // bit 0 is void, so the chip uses an even value; a CAL beyond 16 bits is capped (the current
-  // LSB stays finer than the 10 uV shunt step). The LSBs follow from the CAL really used.
+  // "Programming the Calibration Register": Current_LSB = max current / 2^15, Cal = trunc(0.04096 /
+  // (Current_LSB x R)). CAL's bit 0 is void, so the chip uses an even value; a CAL beyond 16 bits
+  // is capped (the current LSB stays finer than the 10 uV shunt step). The LSBs follow from the CAL
+  // really used.
   double cal = std::floor(kCalScale / (ch.maxCurrentA / 32767.0 * ch.shuntOhm));
   s.cal = static_cast<uint16_t>(std::clamp(cal, 2.0, static_cast<double>(kCalMax))) & kCalMax;
   s.currentLsbA = kCalScale / (s.cal * ch.shuntOhm);
-  s.powerLsbW = 20.0 * s.currentLsbA;  // 8.5.1 Equation 3
+  s.powerLsbW = 20.0 * s.currentLsbA;  // same section: Power_LSB = 20 x Current_LSB
   // CNVR is set once both the shunt and the bus conversions (with averaging) are done.
   s.periodNs = (bus.value().timeUs + shunt.value().timeUs) * kNsPerUs;
   return s;

@@ -6,7 +6,7 @@
 
 namespace qeil {
 
-// TI INA219 (SBOS448G): one rail, 32 V bus range, PGA shunt ranges 40..320 mV, calibrated
+// TI INA219 (SBOS448): one rail, 32 V bus range, PGA shunt ranges 40..320 mV, calibrated
 // current and power registers. No ID registers: probed by a reset and the configuration's
 // reset value. No ALERT pin: alerts answer ENOTSUP.
 class Ina219 final : public InaMonitor {

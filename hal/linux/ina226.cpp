@@ -7,7 +7,7 @@
 namespace qeil {
 namespace {
 
-// Registers, SBOS547A 7.6 Table 2.
+// Registers: INA226 datasheet (SBOS547), "Register Maps".
 constexpr uint8_t kConfig = 0x00;
 constexpr uint8_t kShunt = 0x01;
 constexpr uint8_t kBus = 0x02;
@@ -22,8 +22,8 @@ constexpr uint8_t kDieId = 0xFF;
 constexpr uint16_t kConfigFixed = 0x4000;  // bits 14:12 read 100
 constexpr uint16_t kModeContinuous = 0x7;  // shunt and bus, continuous
 constexpr uint16_t kDieIdValue = 0x2260;   // DID 0x226 in bits 15:4, revision in 3:0
-// Mask/Enable, 7.6.7: SOL 15, SUL 14, BOL 13, BUL 12, POL 11, CNVR 10, AFF 4, CVRF 3, OVF 2,
-// APOL 1, LEN 0. Reading it clears CVRF and, latched, AFF.
+// Mask/Enable Register (06h): SOL 15, SUL 14, BOL 13, BUL 12, POL 11, CNVR 10, AFF 4, CVRF 3, OVF
+// 2, APOL 1, LEN 0. Reading it clears CVRF and, latched, AFF.
 constexpr uint16_t kSol = 1 << 15;
 constexpr uint16_t kBol = 1 << 13;
 constexpr uint16_t kBul = 1 << 12;
@@ -34,11 +34,12 @@ constexpr uint16_t kOvf = 1 << 2;
 constexpr uint16_t kLen = 1 << 0;
 constexpr uint16_t kMaskProgrammed = 0xFC03;
 
-constexpr double kShuntLsbV = 2.5e-6;  // 7.6.2
-constexpr double kBusLsbV = 1.25e-3;   // 7.6.3
+constexpr double kShuntLsbV = 2.5e-6;  // Shunt Voltage Register (01h)
+constexpr double kBusLsbV = 1.25e-3;   // Bus Voltage Register (02h)
 constexpr double kShuntFullScaleV = 32767 * kShuntLsbV;
-constexpr double kCalScale = 0.00512;  // 7.5 Equation 1: CAL = 0.00512 / (Current_LSB x R)
-constexpr uint16_t kCalMax = 0x7FFF;   // 15 bits, bit 15 reserved
+// "Programming the Calibration Register": CAL = 0.00512 / (Current_LSB x R).
+constexpr double kCalScale = 0.00512;
+constexpr uint16_t kCalMax = 0x7FFF;  // 15 bits, bit 15 reserved
 
 }  // namespace
 
@@ -52,14 +53,15 @@ Result<Ina226::Settings> Ina226::settingsFor(const char* name, const InaConfig& 
   if (!adc.ok()) return adc.error();
   Settings s;
   s.config = kConfigFixed | adc.value().bits | kModeContinuous;
-  // Equation 2: Current_LSB = max current / 2^15 (32767 keeps the maximum itself in range).
+  s.periodNs = adc.value().pairNs * adc.value().averages;  // CVRF after all averages
+  // Same section: Current_LSB = max current / 2^15 (32767 keeps the maximum itself in range).
   // When that needs a CAL above 15 bits (a tiny shunt voltage), use the largest CAL: the current
   // LSB is then still 16 times finer than the shunt ADC's step, so nothing is lost.
   double wantedLsbA = ch.maxCurrentA / 32767.0;
   double cal = std::floor(kCalScale / (wantedLsbA * ch.shuntOhm));
   s.cal = static_cast<uint16_t>(std::clamp(cal, 1.0, static_cast<double>(kCalMax)));
   s.currentLsbA = kCalScale / (s.cal * ch.shuntOhm);  // what the truncated CAL gives
-  s.powerLsbW = 25.0 * s.currentLsbA;                 // 7.5: power LSB = 25 x current LSB
+  s.powerLsbW = 25.0 * s.currentLsbA;                 // Power_LSB = 25 x Current_LSB
   return s;
 }
 
@@ -69,14 +71,11 @@ Result<std::unique_ptr<Ina226>> Ina226::create(I2cBus& bus, const Clock& clock,
   ina::formatName(name, sizeof name, "ina226", bus, config.addr);
   Result<Settings> s = settingsFor(name, config);
   if (!s.ok()) return s.error();
-  Result<ina::AdcSetup> adc = ina::adcSetup(name, config);
-  int64_t periodNs = adc.value().pairNs * adc.value().averages;
-  return std::unique_ptr<Ina226>(new Ina226(bus, clock, config, s.value(), periodNs));
+  return std::unique_ptr<Ina226>(new Ina226(bus, clock, config, s.value()));
 }
 
-Ina226::Ina226(I2cBus& bus, const Clock& clock, const InaConfig& config, const Settings& settings,
-               int64_t periodNs)
-    : InaMonitor("ina226", bus, clock, config, 1, periodNs),
+Ina226::Ina226(I2cBus& bus, const Clock& clock, const InaConfig& config, const Settings& settings)
+    : InaMonitor("ina226", bus, clock, config, 1, settings.periodNs),
       settings_(settings),
       alertMask_(kLen) {}
 

@@ -6,7 +6,7 @@
 
 namespace qeil {
 
-// TI INA226 (SBOS547A): one rail, 36 V bus, shunt ADC +-81.92 mV, calibrated current and power
+// TI INA226 (SBOS547): one rail, 36 V bus, shunt ADC +-81.92 mV, calibrated current and power
 // registers, one ALERT function at a time. Probed by its ID registers.
 class Ina226 final : public InaMonitor {
  public:
@@ -36,9 +36,9 @@ class Ina226 final : public InaMonitor {
     uint16_t cal = 0;
     double currentLsbA = 0.0;
     double powerLsbW = 0.0;
+    int64_t periodNs = 0;
   };
-  Ina226(I2cBus& bus, const Clock& clock, const InaConfig& config, const Settings& settings,
-         int64_t periodNs);
+  Ina226(I2cBus& bus, const Clock& clock, const InaConfig& config, const Settings& settings);
   static Result<Settings> settingsFor(const char* name, const InaConfig& config);
 
   Settings settings_;

@@ -6,7 +6,7 @@
 namespace qeil {
 namespace {
 
-// Registers, SBOS656A 7.6 Table 3.
+// Registers: INA260 datasheet (SBOS656), "Register Maps".
 constexpr uint8_t kConfig = 0x00;
 constexpr uint8_t kCurrent = 0x01;
 constexpr uint8_t kBus = 0x02;
@@ -19,8 +19,8 @@ constexpr uint8_t kDieId = 0xFF;
 constexpr uint16_t kConfigFixed = 0x6000;  // bits 14:12 read 110
 constexpr uint16_t kModeContinuous = 0x7;
 constexpr uint16_t kDieIdValue = 0x2270;
-// Mask/Enable, 7.6.5: OCL 15, UCL 14, BOL 13, BUL 12, POL 11, CNVR 10, AFF 4, CVRF 3, OVF 2,
-// APOL 1, LEN 0.
+// Mask/Enable Register (06h): OCL 15, UCL 14, BOL 13, BUL 12, POL 11, CNVR 10, AFF 4, CVRF 3, OVF
+// 2, APOL 1, LEN 0.
 constexpr uint16_t kOcl = 1 << 15;
 constexpr uint16_t kBol = 1 << 13;
 constexpr uint16_t kBul = 1 << 12;
@@ -31,10 +31,10 @@ constexpr uint16_t kOvf = 1 << 2;
 constexpr uint16_t kLen = 1 << 0;
 constexpr uint16_t kMaskProgrammed = 0xFC03;
 
-constexpr double kCurrentLsbA = 1.25e-3;  // 7.6.2
-constexpr double kBusLsbV = 1.25e-3;      // 7.6.3
-constexpr double kPowerLsbW = 10e-3;      // 7.6.4
-constexpr double kMaxCurrentA = 15.0;     // 7.3 Recommended Operating Conditions
+constexpr double kCurrentLsbA = 1.25e-3;  // Current Register (01h)
+constexpr double kBusLsbV = 1.25e-3;      // Bus Voltage Register (02h)
+constexpr double kPowerLsbW = 10e-3;      // Power Register (03h)
+constexpr double kMaxCurrentA = 15.0;     // "Recommended Operating Conditions"
 
 Status checkChannel(const char* name, const InaChannelConfig& ch) {
   if (ch.shuntOhm != 0.0 && std::fabs(ch.shuntOhm - Ina260::kShuntOhm) > 1e-9) {

@@ -6,7 +6,7 @@
 
 namespace qeil {
 
-// TI INA260 (SBOS656A): one rail through its internal 2 mOhm shunt (+-15 A), current, bus and
+// TI INA260 (SBOS656): one rail through its internal 2 mOhm shunt (+-15 A), current, bus and
 // power registers with fixed LSBs, no calibration. Probed by its ID registers.
 class Ina260 final : public InaMonitor {
  public:

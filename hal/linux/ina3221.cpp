@@ -5,8 +5,8 @@
 namespace qeil {
 namespace {
 
-// Registers, SBOS576B 8.6.1 Table 3. Channel n (0-based) uses shunt 0x01 + 2n, bus 0x02 + 2n,
-// critical limit 0x07 + 2n.
+// Registers: INA3221 datasheet (SBOS576), "Register Maps". Channel n (0-based) uses shunt 0x01 +
+// 2n, bus 0x02 + 2n, critical limit 0x07 + 2n.
 constexpr uint8_t kConfig = 0x00;
 constexpr uint8_t kMask = 0x0F;
 constexpr uint8_t kManufacturerId = 0xFE;
@@ -26,7 +26,7 @@ constexpr uint16_t kModeContinuous = 0x7;
 constexpr uint16_t channelEnable(int ch) {
   return static_cast<uint16_t>(1 << (14 - ch));
 }
-// Mask/Enable, 8.6.2.14: SCC1-3 14:12, WEN 11, CEN 10, CF1-3 9:7, SF 6, WF1-3 5:3, PVF 2,
+// Mask/Enable Register (0Fh): SCC1-3 14:12, WEN 11, CEN 10, CF1-3 9:7, SF 6, WF1-3 5:3, PVF 2,
 // TCF 1, CVRF 0. Reading it clears CVRF and, with CEN, the critical flags.
 constexpr uint16_t kCen = 1 << 10;
 constexpr uint16_t kCvrf = 1 << 0;
@@ -36,8 +36,8 @@ constexpr uint16_t criticalFlag(int ch) {
   return static_cast<uint16_t>(1 << (9 - ch));
 }
 
-constexpr double kShuntLsbV = 40e-6;  // 8.6.2.2, bits 15:3
-constexpr double kBusLsbV = 8e-3;     // 8.6.2.3, bits 15:3
+constexpr double kShuntLsbV = 40e-6;  // Channel-n Shunt-Voltage Registers, bits 15:3
+constexpr double kBusLsbV = 8e-3;     // Channel-n Bus-Voltage Registers, bits 15:3
 constexpr int kCodeMax = 4095;
 constexpr uint16_t kLimitReset = 0x7FF8;  // critical limits at full scale: never fire
 
@@ -63,7 +63,8 @@ Result<std::unique_ptr<Ina3221>> Ina3221::create(I2cBus& bus, const Clock& clock
   Result<ina::AdcSetup> adc = ina::adcSetup(name, config);
   if (!adc.ok()) return adc.error();
   uint16_t configReg = enables | adc.value().bits | kModeContinuous;
-  // 8.4.1.1: the chip converts shunt and bus of each enabled channel in turn, AVG times.
+  // "Basic ADC Functions": the chip converts shunt and bus of each enabled channel in turn, AVG
+  // times.
   int64_t periodNs = adc.value().pairNs * adc.value().averages * enabledCount;
   return std::unique_ptr<Ina3221>(new Ina3221(bus, clock, config, configReg, periodNs));
 }

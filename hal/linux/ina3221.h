@@ -7,7 +7,7 @@
 
 namespace qeil {
 
-// TI INA3221 (SBOS576B): three rails, shunt voltage (+-163.8 mV, 40 uV) and bus voltage
+// TI INA3221 (SBOS576): three rails, shunt voltage (+-163.8 mV, 40 uV) and bus voltage
 // (8 mV) per channel, no current or power registers: current = Vshunt / R and power = Vbus x I
 // are computed here. Per-channel critical limits drive the CRITICAL pin (OverCurrent alerts).
 class Ina3221 final : public InaMonitor {

@@ -9,7 +9,8 @@
 namespace qeil {
 namespace {
 
-// SMBus moves the low byte first; INA registers are sent MSB first (INA226 SBOS547A 7.5.3).
+// SMBus moves the low byte first; INA registers are sent MSB first (e.g. INA226 datasheet, "Writing
+// to and Reading From the INA226").
 uint16_t swapBytes(uint16_t v) {
   return static_cast<uint16_t>((v >> 8) | (v << 8));
 }
@@ -225,7 +226,8 @@ void formatName(char* out, size_t cap, const char* chip, const I2cBus& bus, uint
 }
 
 Status checkAddress(const char* name, uint8_t addr7) {
-  // INA chips strap to 0x40..0x4F (INA226 Table 2); anything 7-bit is accepted, 8-bit is not.
+  // INA chips strap to 0x40..0x4F (their "Serial Bus Address" tables); anything 7-bit is accepted,
+  // 8-bit is not.
   if (addr7 > 0x7F) {
     return Error::make(EINVAL, "%s: address 0x%02x is not a 7-bit I2C address", name, addr7);
   }

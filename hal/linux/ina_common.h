@@ -35,8 +35,8 @@ struct InaConfig {
   int stuckPeriods = 4;
 };
 
-// Datasheet tables shared by the INA226, INA260 and INA3221 (INA226 SBOS547A 7.6.1 Table 7,
-// INA260 SBOS656A 7.6.1, INA3221 SBOS576B 8.6.2.1): AVG and VBUSCT/VSHCT codes 0..7.
+// The Configuration Register's AVG and VBUSCT/VSHCT codes 0..7, the same on the INA226, INA260
+// and INA3221 (their datasheets' Configuration Register field descriptions).
 constexpr int kInaAverages[8] = {1, 4, 16, 64, 128, 256, 512, 1024};
 constexpr int kInaConvUs[8] = {140, 204, 332, 588, 1100, 2116, 4156, 8244};
 constexpr uint16_t kTiManufacturerId = 0x5449;  // "TI", register 0xFE

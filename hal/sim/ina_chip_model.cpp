@@ -33,7 +33,7 @@ int64_t usToNs(int64_t us) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// INA219 (SBOS448G): registers 0x00-0x05, no IDs, no alert pin.
+// INA219 (SBOS448): registers 0x00-0x05, no IDs, no alert pin.
 class Ina219Model final : public InaChipModel {
  public:
   explicit Ina219Model(const Clock& clock) : InaChipModel(InaChip::Ina219, clock, 1) {
@@ -41,15 +41,16 @@ class Ina219Model final : public InaChipModel {
   }
 
  private:
-  static constexpr uint16_t kConfigReset = 0x399F;  // 8.6.2.1
-  static constexpr uint16_t kCnvr = 1 << 1;         // bus voltage register, 8.6.3.2
+  static constexpr uint16_t kConfigReset = 0x399F;  // Configuration Register (00h)
+  static constexpr uint16_t kCnvr = 1 << 1;         // Bus Voltage Register (02h)
   static constexpr uint16_t kOvf = 1 << 0;
 
   struct Adc {
     int64_t timeUs;
     int samples;
   };
-  // Table 5 (ADC settings): 0X00..0X11 are 9..12 bit, 1000..1111 12 bit with 1..128 samples.
+  // Configuration Register ADC settings: 0X00..0X11 are 9..12 bit, 1000..1111 12 bit with 1..128
+  // samples.
   static Adc adc(unsigned code) {
     static constexpr int64_t kBitsUs[] = {84, 148, 276, 532};
     static constexpr int64_t kAvgUs[] = {532, 1060, 2130, 4260, 8510, 17020, 34050, 68100};
@@ -70,12 +71,13 @@ class Ina219Model final : public InaChipModel {
 
   void latchResults(const double* shuntV, const double* busV, const double*) override {
     int pga = (regs_[0] >> 11) & 0x3;                    // /1../8: 40..320 mV
-    int32_t shuntFs = 4000 << pga;                       // 10 uV LSB, Table 6
+    int32_t shuntFs = 4000 << pga;                       // 10 uV LSB at every PGA gain
     int32_t busFs = regs_[0] & (1 << 13) ? 8000 : 4000;  // BRNG: 32 V or 16 V at 4 mV
     int32_t shunt = quantize(shuntV[0], 10e-6, -shuntFs, shuntFs);
     int32_t bus = quantize(busV[0], 4e-3, 0, busFs);
     bool ovf = false;
-    // 8.5.1: Current = Shunt x Cal / 4096, Power = Current x Bus / 5000 (integer truncation).
+    // "Programming the Calibration Register": Current = Shunt x Cal / 4096, Power = Current x Bus /
+    // 5000 (integer truncation).
     int32_t current = fit(int64_t{shunt} * regs_[5] / 4096, -32768, 32767, ovf);
     int32_t power = fit(int64_t{std::abs(current)} * bus / 5000, 0, 0xFFFF, ovf);
     regs_[1] = u16(shunt);
@@ -107,7 +109,7 @@ class Ina219Model final : public InaChipModel {
 };
 
 // ---------------------------------------------------------------------------------------------
-// INA226 (SBOS547A) and INA260 (SBOS656A): same configuration layout, Mask/Enable 0x06 and Alert
+// INA226 (SBOS547) and INA260 (SBOS656): same configuration layout, Mask/Enable 0x06 and Alert
 // Limit 0x07. The INA226 has a shunt register and CAL; the INA260 its internal 2 mOhm shunt.
 constexpr int64_t kConvUs[] = {140, 204, 332, 588, 1100, 2116, 4156, 8244};  // VBUSCT/VSHCT
 constexpr int kAverages[] = {1, 4, 16, 64, 128, 256, 512, 1024};             // AVG
@@ -156,7 +158,8 @@ class Ina226Model final : public InaChipModel {
       power = fit(int64_t{std::abs(current)} * bus / 6400, 0, 0xFFFF, ovf);
       regs_[1] = u16(current);
     } else {
-      // 7.5: Current = Shunt x CAL / 2048, Power = Current x Bus / 20000 (truncation).
+      // "Programming the Calibration Register": Current = Shunt x CAL / 2048, Power = Current x Bus
+      // / 20000 (truncation).
       int32_t shunt = quantize(shuntV[0], 2.5e-6, -32768, 32767);
       current = fit(int64_t{shunt} * regs_[5] / 2048, -32768, 32767, ovf);
       power = fit(int64_t{std::abs(current)} * bus / 20000, 0, 0xFFFF, ovf);
@@ -232,7 +235,7 @@ class Ina226Model final : public InaChipModel {
 };
 
 // ---------------------------------------------------------------------------------------------
-// INA3221 (SBOS576B): three channels of shunt and bus voltage, no current or power registers.
+// INA3221 (SBOS576): three channels of shunt and bus voltage, no current or power registers.
 class Ina3221Model final : public InaChipModel {
  public:
   explicit Ina3221Model(const Clock& clock) : InaChipModel(InaChip::Ina3221, clock, 3) {
@@ -321,14 +324,12 @@ class Ina3221Model final : public InaChipModel {
         regs_[kMask] &= ~kCvrf;
       }
       restartConversion();
-    } else if (reg >= 0x07 && reg <= 0x0C) {
-      regs_[reg] = value & 0xFFF8;
+    } else if ((reg >= 0x07 && reg <= 0x0C) || reg == 0x10 || reg == 0x11) {
+      regs_[reg] = value & 0xFFF8;  // alert and power-valid limits, bits 15:3
     } else if (reg == 0x0E) {
       regs_[reg] = value & 0xFFFE;
     } else if (reg == kMask) {
       regs_[kMask] = (regs_[kMask] & ~kMaskRw) | (value & kMaskRw);
-    } else if (reg == 0x10 || reg == 0x11) {
-      regs_[reg] = value & 0xFFF8;
     }
   }
 

@@ -84,7 +84,7 @@ TEST(Ina219, AdcSettingsFromResolutionAndAveraging) {
   ASSERT_TRUE(eight.monitor->init().ok());
   EXPECT_EQ((eight.chip->peek(0x00) >> 7) & 0xF, 0xB);
   EXPECT_EQ((eight.chip->peek(0x00) >> 3) & 0xF, 0xB);
-  EXPECT_EQ(eight.monitor->conversionPeriodNs(), 2 * 4260 * kNsPerUs);
+  EXPECT_EQ(eight.monitor->conversionPeriodNs(), int64_t{2} * 4260 * kNsPerUs);
 }
 
 TEST(Ina219, AveragedResultIsTheMeanOverTheCycle) {

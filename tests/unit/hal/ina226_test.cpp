@@ -75,7 +75,7 @@ TEST(Ina226, ProgramsAveragingAndConversionTimes) {
   InaRig rig(InaChip::Ina226, c);
   ASSERT_TRUE(rig.monitor->init().ok());
   EXPECT_EQ(rig.chip->peek(0x00), 0x4000 | 2 << 9 | 3 << 6 | 7 << 3 | 7);
-  EXPECT_EQ(rig.monitor->conversionPeriodNs(), 16 * (588 + 8244) * kNsPerUs);
+  EXPECT_EQ(rig.monitor->conversionPeriodNs(), int64_t{16} * (588 + 8244) * kNsPerUs);
 }
 
 TEST(Ina226, ResultIsTheMeanOverTheAveragingCycleAndNothingNewBeforeItEnds) {

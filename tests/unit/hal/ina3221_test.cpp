@@ -54,7 +54,7 @@ TEST(Ina3221, DisabledChannelIsNeitherConvertedNorRead) {
     rig.chip->setInput(ch, 5.0, 0.1);
   ASSERT_TRUE(rig.start());
   EXPECT_EQ(rig.chip->peek(0x00) & 0x7000, 0x5000);  // CH1 and CH3 enabled
-  EXPECT_EQ(rig.monitor->conversionPeriodNs(), 2 * 2200 * kNsPerUs);
+  EXPECT_EQ(rig.monitor->conversionPeriodNs(), int64_t{2} * 2200 * kNsPerUs);
   EXPECT_TRUE(rig.monitor->last(0).valid);
   EXPECT_FALSE(rig.monitor->last(1).valid);
   EXPECT_TRUE(rig.monitor->last(2).valid);

@@ -61,10 +61,11 @@ struct InaRig {
     InaConfig c = config;
     c.addr = kAddr;
     auto m = createIna(type, bus, clock, c);
-    if (m.ok())
+    if (m.ok()) {
       monitor = std::move(m.value());
-    else
+    } else {
       createError = m.error();
+    }
   }
 
   // Steps the clock by `ns`, then samples.
