@@ -11,7 +11,7 @@ SimI2cBus::SimI2cBus(const char* name) {
 }
 
 bool SimI2cBus::attach(uint8_t addr7, SimI2cDevice& device) {
-  if (find(addr7) != nullptr || slots_.full()) return false;
+  if (addr7 > 0x7F || find(addr7) != nullptr || slots_.full()) return false;
   Slot slot;
   slot.addr = addr7;
   slot.device = &device;

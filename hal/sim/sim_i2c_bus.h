@@ -35,8 +35,8 @@ class SimI2cBus final : public I2cBus {
   Result<uint16_t> readWordData(uint8_t addr7, uint8_t command) override;
   Status writeWordData(uint8_t addr7, uint8_t command, uint16_t value) override;
 
-  // The device is not owned and must outlive the bus. Returns false when the address is taken
-  // or the bus is full.
+  // The device is not owned and must outlive the bus. Returns false when the address is not
+  // 7-bit or taken, or the bus is full.
   bool attach(uint8_t addr7, SimI2cDevice& device);
 
   // Fault injection, per address. A NACK answers ENXIO to every transfer (as a chip that went

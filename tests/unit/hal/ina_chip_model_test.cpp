@@ -271,6 +271,8 @@ TEST_F(ModelTest, InjectedFaultsPerAddress) {
   EXPECT_EQ(read(0xFE), 0x5449);
 
   EXPECT_EQ(bus_.readWordData(0x41, 0x00).error().errnum(), ENXIO);  // nobody there
+  EXPECT_FALSE(bus_.attach(kAddr, *chip_));                          // taken
+  EXPECT_FALSE(bus_.attach(0x80, *chip_));                           // not 7-bit
   EXPECT_EQ(bus_.transfers(kAddr), 7u);  // failed ones count, the stray one does not
 }
 
