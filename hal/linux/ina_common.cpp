@@ -191,9 +191,9 @@ void InaMonitor::reprogram(const Pass& pass, int64_t nowNs) {
   health_.onReadFailed(nowNs);
   if (!st.ok()) return fail(st.error(), nowNs);
   fail(error(EIO,
-             "%s reads 0x%04x, expected 0x%04x: the chip was reset behind our back; "
+             "%s (0x%02x) reads 0x%04x, expected 0x%04x: the chip was reset behind our back; "
              "reprogrammed",
-             pass.lostWhat, pass.lostValue, pass.expected),
+             pass.lostWhat, pass.lostReg, pass.lostValue, pass.expected),
        nowNs);
 }
 

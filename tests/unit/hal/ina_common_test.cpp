@@ -167,6 +167,8 @@ TEST_P(InaEveryChip, ChipResetBehindOurBackIsReprogrammed) {
   EXPECT_EQ(monitor().lastError().errnum(), EIO);
   EXPECT_TRUE(contains(monitor().lastError().message(), "reset behind our back"))
       << monitor().lastError().message();
+  EXPECT_TRUE(contains(monitor().lastError().message(), "reads 0x"))
+      << monitor().lastError().message();
   EXPECT_EQ(rig_.monitor->reprograms(), 1u);
   EXPECT_EQ(rig_.chip->peek(0x00), programmed);
   rig_.stepAndSample(period());
