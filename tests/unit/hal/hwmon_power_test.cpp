@@ -402,7 +402,7 @@ TEST(Ina3221Channels, ADisabledChannelIsSkippedOrRefusedWhenAskedFor) {
 
 // ---- the ina2xx family ----
 
-class Ina226 : public ::testing::Test {
+class HwmonIna226 : public ::testing::Test {
  protected:
   void SetUp() override {
     // Two INA226 on one bus: only the I2C address tells them apart.
@@ -426,7 +426,7 @@ class Ina226 : public ::testing::Test {
   std::unique_ptr<HwmonPowerMonitor> m_;
 };
 
-TEST_F(Ina226, FoundByI2cAddressAndReadWithItsPowerFile) {
+TEST_F(HwmonIna226, FoundByI2cAddressAndReadWithItsPowerFile) {
   ASSERT_TRUE(fs_.setRail(0, 0, 5.0, 3.0).ok());
   ASSERT_TRUE(fs_.setRail(1, 0, 12.0, 1.5).ok());
   ASSERT_TRUE(m_->init().ok()) << m_->lastError().message();
@@ -452,7 +452,7 @@ TEST_F(Ina226, FoundByI2cAddressAndReadWithItsPowerFile) {
   EXPECT_TRUE(contains(m_->lastError(), "-5 uW is outside")) << m_->lastError().message();
 }
 
-TEST_F(Ina226, AllFourAlertsGoToTheirFilesThroughTheJournal) {
+TEST_F(HwmonIna226, AllFourAlertsGoToTheirFilesThroughTheJournal) {
   ASSERT_TRUE(m_->init().ok());
   struct Case {
     AlertKind kind;
@@ -480,7 +480,7 @@ TEST_F(Ina226, AllFourAlertsGoToTheirFilesThroughTheJournal) {
   EXPECT_EQ(test::readFile(fs_.path("/sys/class/hwmon/hwmon0/curr1_crit")), "0\n");  // untouched
 }
 
-TEST_F(Ina226, AnAlertTheDriverDoesNotOfferIsNotSupported) {
+TEST_F(HwmonIna226, AnAlertTheDriverDoesNotOfferIsNotSupported) {
   ASSERT_TRUE(m_->init().ok());
   ASSERT_EQ(::unlink(fs_.path("/sys/class/hwmon/hwmon1/in1_lcrit").c_str()), 0);
   Status st = m_->setAlert(0, AlertKind::BusUnderVoltage, 4.5);
