@@ -139,6 +139,41 @@ class InaMonitor : public PowerMonitor {
   uint32_t reprograms_ = 0;
 };
 
+// The ALERT machinery the INA226 and INA260 share: one function at a time, chosen in the
+// Mask/Enable Register (06h) and compared against the Alert Limit Register (07h), both laid out
+// the same on the two chips. What a limit code is worth differs per chip: given as data.
+class InaSingleAlertMonitor : public InaMonitor {
+ public:
+  // The ALERT pin serves one function: a new setAlert replaces the previous one.
+  Status setAlert(int channel, AlertKind kind, double limit) override;
+  Result<bool> takeAlert(int channel) override;
+
+ protected:
+  // One LSB of the Alert Limit Register, per alert function.
+  struct AlertLsbs {
+    double overCurrentA = 0.0;  // INA226: SOL on the shunt voltage (its LSB / R); INA260: OCL
+    double powerW = 0.0;        // POL on the power register
+    double busV = 0.0;          // BOL and BUL on the bus voltage register
+  };
+  static constexpr uint8_t kMaskReg = 0x06;  // Mask/Enable Register
+
+  InaSingleAlertMonitor(const char* chip, I2cBus& bus, const Clock& clock, const InaConfig& config,
+                        int64_t conversionPeriodNs, const AlertLsbs& lsbs);
+
+  // Writes the alert limit, then the function, as set (both at reset values until setAlert).
+  Status writeAlert();
+  // Takes a pass's Mask/Enable read: CVRF, OVF and AFF (the read cleared them on the chip), and
+  // checks the function bits and LEN as programmed. Call it after the checks of the registers
+  // read before the mask, so a pass names the first register found lost.
+  void takeMask(Pass& pass, uint16_t mask);
+
+ private:
+  AlertLsbs lsbs_;
+  uint16_t alertMask_;  // function bits and LEN as programmed
+  uint16_t alertLimit_ = 0;
+  bool alertLatched_ = false;  // AFF seen by a pass and not yet taken
+};
+
 // Config validation shared by the chips. `name` prefixes the messages.
 namespace ina {
 
