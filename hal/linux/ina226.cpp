@@ -15,8 +15,7 @@ constexpr uint8_t kPower = 0x03;
 constexpr uint8_t kCurrent = 0x04;
 constexpr uint8_t kCal = 0x05;
 // Mask/Enable (06h) and Alert Limit (07h): InaSingleAlertMonitor.
-constexpr uint8_t kManufacturerId = 0xFE;
-constexpr uint8_t kDieId = 0xFF;
+// Manufacturer ID (FEh) and Die ID (FFh): InaMonitor::expectTiDie.
 
 constexpr uint16_t kConfigFixed = 0x4000;  // bits 14:12 read 100
 constexpr uint16_t kModeContinuous = 0x7;  // shunt and bus, continuous
@@ -70,20 +69,12 @@ Ina226::Ina226(I2cBus& bus, const Clock& clock, const InaConfig& config, const S
       settings_(settings) {}
 
 Status Ina226::probe() {
-  Status st = expectId(kManufacturerId, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
-  if (st.ok()) st = expectId(kDieId, kDieIdValue, 0xFFF0, "die ID", "INA226");
-  return st;
+  return expectTiDie(kDieIdValue, "INA226");
 }
 
 Status Ina226::configure() {
-  Status st = writeReg(kConfig, settings_.config, "configuration");
+  Status st = writeVerified(kConfig, settings_.config, "configuration");
   if (!st.ok()) return st;
-  Result<uint16_t> back = readReg(kConfig, "configuration");
-  if (!back.ok()) return back.error();
-  if (back.value() != settings_.config) {
-    return error(EIO, "configuration reads back 0x%04x after writing 0x%04x", back.value(),
-                 settings_.config);
-  }
   st = writeReg(kCal, settings_.cal, "calibration");
   if (st.ok()) st = writeAlert();
   return st;

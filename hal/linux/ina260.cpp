@@ -12,8 +12,7 @@ constexpr uint8_t kCurrent = 0x01;
 constexpr uint8_t kBus = 0x02;
 constexpr uint8_t kPower = 0x03;
 // Mask/Enable (06h) and Alert Limit (07h): InaSingleAlertMonitor.
-constexpr uint8_t kManufacturerId = 0xFE;
-constexpr uint8_t kDieId = 0xFF;
+// Manufacturer ID (FEh) and Die ID (FFh): InaMonitor::expectTiDie.
 
 constexpr uint16_t kConfigFixed = 0x6000;  // bits 14:12 read 110
 constexpr uint16_t kModeContinuous = 0x7;
@@ -61,20 +60,12 @@ Ina260::Ina260(I2cBus& bus, const Clock& clock, const InaConfig& config, uint16_
       configReg_(configReg) {}
 
 Status Ina260::probe() {
-  Status st = expectId(kManufacturerId, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
-  if (st.ok()) st = expectId(kDieId, kDieIdValue, 0xFFF0, "die ID", "INA260");
-  return st;
+  return expectTiDie(kDieIdValue, "INA260");
 }
 
 Status Ina260::configure() {
-  Status st = writeReg(kConfig, configReg_, "configuration");
+  Status st = writeVerified(kConfig, configReg_, "configuration");
   if (!st.ok()) return st;
-  Result<uint16_t> back = readReg(kConfig, "configuration");
-  if (!back.ok()) return back.error();
-  if (back.value() != configReg_) {
-    return error(EIO, "configuration reads back 0x%04x after writing 0x%04x", back.value(),
-                 configReg_);
-  }
   return writeAlert();
 }
 

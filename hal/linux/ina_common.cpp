@@ -9,6 +9,11 @@
 namespace qeil {
 namespace {
 
+// The ID registers of the INA226, INA260 and INA3221.
+constexpr uint8_t kManufacturerIdReg = 0xFE;
+constexpr uint8_t kDieIdReg = 0xFF;
+constexpr uint16_t kTiManufacturerId = 0x5449;  // "TI"
+
 // SMBus moves the low byte first; INA registers are sent MSB first (e.g. INA226 datasheet, "Writing
 // to and Reading From the INA226").
 uint16_t swapBytes(uint16_t v) {
@@ -64,6 +69,17 @@ Status InaMonitor::readRegs(std::initializer_list<RegRead> regs) {
   return {};
 }
 
+Status InaMonitor::writeVerified(uint8_t reg, uint16_t value, const char* what) {
+  Status st = writeReg(reg, value, what);
+  if (!st.ok()) return st;
+  Result<uint16_t> back = readReg(reg, what);
+  if (!back.ok()) return back.error();
+  if (back.value() != value) {
+    return error(EIO, "%s reads back 0x%04x after writing 0x%04x", what, back.value(), value);
+  }
+  return {};
+}
+
 Status InaMonitor::expectId(uint8_t reg, uint16_t expected, uint16_t mask, const char* what,
                             const char* whose) {
   Result<uint16_t> id = readReg(reg, what);
@@ -73,6 +89,12 @@ Status InaMonitor::expectId(uint8_t reg, uint16_t expected, uint16_t mask, const
                  id.value(), expected, whose);
   }
   return {};
+}
+
+Status InaMonitor::expectTiDie(uint16_t dieId, const char* chip) {
+  Status st = expectId(kManufacturerIdReg, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
+  if (st.ok()) st = expectId(kDieIdReg, dieId, 0xFFF0, "die ID", chip);
+  return st;
 }
 
 void InaMonitor::expectProgrammed(Pass& pass, uint8_t reg, uint16_t value, uint16_t expected,

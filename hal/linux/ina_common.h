@@ -39,7 +39,6 @@ struct InaConfig {
 // and INA3221 (their datasheets' Configuration Register field descriptions).
 constexpr int kInaAverages[8] = {1, 4, 16, 64, 128, 256, 512, 1024};
 constexpr int kInaConvUs[8] = {140, 204, 332, 588, 1100, 2116, 4156, 8244};
-constexpr uint16_t kTiManufacturerId = 0x5449;  // "TI", register 0xFE
 
 // What every INA driver shares: register access in the chip's byte order with one immediate
 // retry, health tracking with re-probe and back-off, detection of a chip that reset or stopped
@@ -98,9 +97,14 @@ class InaMonitor : public PowerMonitor {
   };
   // Reads the registers in order; stops at the first failure.
   Status readRegs(std::initializer_list<RegRead> regs);
+  // Writes a register and reads it back: EIO when it does not hold `value`.
+  Status writeVerified(uint8_t reg, uint16_t value, const char* what);
   // Compares the ID bits selected by `mask` ("manufacturer ID 0x1234, expected 0x5449 (TI)").
   Status expectId(uint8_t reg, uint16_t expected, uint16_t mask, const char* what,
                   const char* whose);
+  // The INA226/INA260/INA3221 probe: TI's manufacturer ID (FEh), then the die ID (FFh) without
+  // its revision bits 3:0.
+  Status expectTiDie(uint16_t dieId, const char* chip);
   static void expectProgrammed(Pass& pass, uint8_t reg, uint16_t value, uint16_t expected,
                                const char* what);
   // A read of the chip's flags outside a pass (takeAlert) consumed the conversion-ready flag:
