@@ -164,7 +164,8 @@ class InaSingleAlertMonitor : public InaMonitor {
   InaSingleAlertMonitor(const char* chip, I2cBus& bus, const Clock& clock, const InaConfig& config,
                         int64_t conversionPeriodNs, const AlertLsbs& lsbs);
 
-  // Writes the alert limit, then the function, as set (both at reset values until setAlert).
+  // Writes the alert limit, then the function and LEN (before any setAlert: limit 0, no
+  // function).
   Status writeAlert();
   // Takes a pass's Mask/Enable read: CVRF, OVF and AFF (the read cleared them on the chip), and
   // checks the function bits and LEN as programmed. Call it after the checks of the registers
