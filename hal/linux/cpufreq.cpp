@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "hal/linux/sysfs_util.h"
 
@@ -16,6 +16,12 @@ constexpr uint64_t kHz = 1000;           // cpufreq's unit, in Hz
 constexpr uint64_t kMsPerStatUnit = 10;  // time_in_state counts USER_HZ ticks (100 Hz)
 // Big enough for time_in_state with kMaxOpps lines of "<kHz> <ticks>".
 constexpr size_t kStatsBytes = 4096;
+constexpr SysfsFreqFiles kFiles = {"scaling_cur_freq",
+                                   "scaling_min_freq",
+                                   "scaling_max_freq",
+                                   "scaling_governor",
+                                   "scaling_available_governors",
+                                   kHz};
 
 // Reads "<number> <number>" at p, advancing past the line; false if the line is malformed.
 bool parsePair(const char*& p, uint64_t* a, uint64_t* b) {
@@ -122,8 +128,12 @@ Result<std::unique_ptr<CpufreqPolicy>> CpufreqPolicy::findByCpu(const SysRoot& r
                      root.path(syspath::kCpufreq).c_str(), cpu, names.value().size());
 }
 
+CpufreqPolicy::CpufreqPolicy(std::string dir, std::string name, SettingsJournal& journal,
+                             const Clock& clock)
+    : SysfsFreqDomain(std::move(dir), std::move(name), kFiles, journal, clock) {}
+
 Status CpufreqPolicy::load() {
-  std::string related = dir_ + "/related_cpus";
+  std::string related = dir() + "/related_cpus";
   char text[256];
   Result<size_t> r = readTextFile(related, text, sizeof text);
   if (!r.ok()) return r.error();
@@ -134,8 +144,8 @@ Status CpufreqPolicy::load() {
 
   SysfsFile hwMin;
   SysfsFile hwMax;
-  Status st = hwMin.open(dir_ + "/cpuinfo_min_freq");
-  if (st.ok()) st = hwMax.open(dir_ + "/cpuinfo_max_freq");
+  Status st = hwMin.open(dir() + "/cpuinfo_min_freq");
+  if (st.ok()) st = hwMax.open(dir() + "/cpuinfo_max_freq");
   if (!st.ok()) return st;
   Result<uint64_t> lo = readFreqHz(hwMin, kHz);
   if (!lo.ok()) return lo.error();
@@ -143,19 +153,16 @@ Status CpufreqPolicy::load() {
   if (!hi.ok()) return hi.error();
   if (lo.value() > hi.value()) {
     return Error::make(EINVAL, "%s: cpuinfo_min_freq %llu kHz is above cpuinfo_max_freq %llu kHz",
-                       dir_.c_str(), static_cast<unsigned long long>(lo.value() / kHz),
+                       dir().c_str(), static_cast<unsigned long long>(lo.value() / kHz),
                        static_cast<unsigned long long>(hi.value() / kHz));
   }
   hwMinHz_ = lo.value();
   hwMaxHz_ = hi.value();
 
-  st = cur_.open(dir_ + "/scaling_cur_freq");
-  if (st.ok()) st = min_.open(dir_ + "/scaling_min_freq");
-  if (st.ok()) st = max_.open(dir_ + "/scaling_max_freq");
-  if (st.ok()) st = governor_.open(dir_ + "/scaling_governor");
+  st = openControls();
   if (!st.ok()) return st;
-  if (pathExists(dir_ + "/stats/time_in_state")) {
-    st = stats_.open(dir_ + "/stats/time_in_state");
+  if (pathExists(dir() + "/stats/time_in_state")) {
+    st = stats_.open(dir() + "/stats/time_in_state");
     if (!st.ok()) return st;
   }
   return loadTable();
@@ -163,78 +170,27 @@ Status CpufreqPolicy::load() {
 
 // scaling_available_frequencies, else the frequencies stats/time_in_state lists.
 Status CpufreqPolicy::loadTable() {
-  std::string available = dir_ + "/scaling_available_frequencies";
+  std::string available = dir() + "/scaling_available_frequencies";
   char text[kStatsBytes];
   if (pathExists(available)) {
     Result<size_t> r = readTextFile(available, text, sizeof text);
     if (!r.ok()) return r.error();
     Status st =
-        parseFreqList(text, available.c_str(), kHz, kMinPlausibleHz, kMaxPlausibleHz, &table_);
+        parseFreqList(text, available.c_str(), kHz, kMinPlausibleHz, kMaxPlausibleHz, &table());
     if (!st.ok()) return st;
   } else if (stats_.isOpen()) {
     Result<size_t> r = stats_.readText(text, sizeof text);
     if (!r.ok()) return r.error();
-    Status st = freqsFromTimeInState(text, stats_.path().c_str(), &table_);
+    Status st = freqsFromTimeInState(text, stats_.path().c_str(), &table());
     if (!st.ok()) return st;
   }
-  if (table_.empty()) {
+  if (table().empty()) {
     return Error::make(ENOENT,
                        "%s: no frequency table (neither scaling_available_frequencies nor "
                        "stats/time_in_state lists one)",
-                       dir_.c_str());
+                       dir().c_str());
   }
   return {};
-}
-
-Reading CpufreqPolicy::readCurHz() {
-  Reading r{lastHz_, false, clock_.nowNs()};
-  Result<uint64_t> hz = readFreqHz(cur_, kHz);
-  if (!hz.ok()) {
-    lastError_ = hz.error();
-    return r;
-  }
-  lastHz_ = static_cast<double>(hz.value());
-  r.value = lastHz_;
-  r.valid = true;
-  return r;
-}
-
-Result<uint64_t> CpufreqPolicy::minLimitHz() {
-  return readFreqHz(min_, kHz);
-}
-
-Result<uint64_t> CpufreqPolicy::maxLimitHz() {
-  return readFreqHz(max_, kHz);
-}
-
-Status CpufreqPolicy::setLimit(const char* file, uint64_t hz) {
-  Status st = checkHwRange(name_.c_str(), hz, hwMinHz_, hwMaxHz_);
-  if (!st.ok()) return st;
-  char text[24];
-  snprintf(text, sizeof text, "%llu", static_cast<unsigned long long>(hz / kHz));
-  return journal_.write(dir_ + "/" + file, text);
-}
-
-Status CpufreqPolicy::setMinLimitHz(uint64_t hz) {
-  return setLimit("scaling_min_freq", hz);
-}
-
-Status CpufreqPolicy::setMaxLimitHz(uint64_t hz) {
-  return setLimit("scaling_max_freq", hz);
-}
-
-Status CpufreqPolicy::governor(char* buf, size_t cap) {
-  char text[64];
-  Result<size_t> r = governor_.readText(text, sizeof text);
-  if (!r.ok()) return r.error();
-  if (r.value() == 0) return Error::make(ENODATA, "%s: empty", governor_.path().c_str());
-  return copyText(buf, cap, text, governor_.path().c_str());
-}
-
-Status CpufreqPolicy::setGovernor(const char* name) {
-  Status st = checkGovernor(name_.c_str(), dir_ + "/scaling_available_governors", name);
-  if (!st.ok()) return st;
-  return journal_.write(dir_ + "/scaling_governor", name);
 }
 
 Status CpufreqPolicy::timeInState(TimeInState* out) {
@@ -242,12 +198,12 @@ Status CpufreqPolicy::timeInState(TimeInState* out) {
     return Error::make(ENOTSUP,
                        "%s/stats/time_in_state: not available (kernel without "
                        "CONFIG_CPU_FREQ_STAT)",
-                       dir_.c_str());
+                       dir().c_str());
   }
   char text[kStatsBytes];
   Result<size_t> r = stats_.readText(text, sizeof text);
   if (!r.ok()) return r.error();
-  return parseCpufreqTimeInState(text, stats_.path().c_str(), table_, out);
+  return parseCpufreqTimeInState(text, stats_.path().c_str(), availableHz(), out);
 }
 
 }  // namespace qeil

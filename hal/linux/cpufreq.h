@@ -9,14 +9,16 @@
 #include "hal/linux/journal.h"
 #include "hal/linux/sys_root.h"
 #include "hal/linux/sysfs_file.h"
+#include "hal/linux/sysfs_freq_domain.h"
 
 namespace qeil {
 
 // A cpufreq policy (/sys/devices/system/cpu/cpufreq/policyN). sysfs speaks kHz; this speaks Hz.
 // The OPP table comes from scaling_available_frequencies, or from stats/time_in_state when a
 // driver does not publish the former. Limits and the governor are written through the journal,
-// and limits outside cpuinfo_min_freq..cpuinfo_max_freq are refused before any write.
-class CpufreqPolicy final : public FreqDomain {
+// and limits outside cpuinfo_min_freq..cpuinfo_max_freq are refused before any write; the
+// governor must be one scaling_available_governors lists.
+class CpufreqPolicy final : public SysfsFreqDomain {
  public:
   // `policy` is the directory name: "policy4".
   static Result<std::unique_ptr<CpufreqPolicy>> find(const SysRoot& root, const char* policy,
@@ -28,51 +30,24 @@ class CpufreqPolicy final : public FreqDomain {
   // Every policy directory name, by number ("policy0", "policy4", "policy6").
   static Result<std::vector<std::string>> list(const SysRoot& root);
 
-  const char* name() const override { return name_.c_str(); }
   FreqKind kind() const override { return FreqKind::Cpufreq; }
   CpuSet cpus() const override { return cpus_; }
-  const FreqTable& availableHz() const override { return table_; }
   uint64_t hwMinHz() const override { return hwMinHz_; }
   uint64_t hwMaxHz() const override { return hwMaxHz_; }
 
-  // Never allocates. Invalid (with lastError()) when the read fails or is implausible.
-  Reading readCurHz() override;
-  Result<uint64_t> minLimitHz() override;
-  Result<uint64_t> maxLimitHz() override;
-  Status setMinLimitHz(uint64_t hz) override;
-  Status setMaxLimitHz(uint64_t hz) override;
-  Status governor(char* buf, size_t cap) override;
-  // Checks scaling_available_governors before writing.
-  Status setGovernor(const char* name) override;
   // stats/time_in_state (kHz, 10 ms units) as Hz and ms, in availableHz() order. Never
   // allocates. ENOTSUP without CONFIG_CPU_FREQ_STAT.
   Status timeInState(TimeInState* out) override;
 
-  const std::string& dir() const { return dir_; }
-  const Error& lastError() const { return lastError_; }
-
  private:
-  CpufreqPolicy(std::string dir, std::string name, SettingsJournal& journal, const Clock& clock)
-      : dir_(std::move(dir)), name_(std::move(name)), journal_(journal), clock_(clock) {}
+  CpufreqPolicy(std::string dir, std::string name, SettingsJournal& journal, const Clock& clock);
   Status load();
   Status loadTable();
-  Status setLimit(const char* file, uint64_t hz);
 
-  std::string dir_;
-  std::string name_;
-  SettingsJournal& journal_;
-  const Clock& clock_;
   CpuSet cpus_;
-  FreqTable table_;
   uint64_t hwMinHz_ = 0;
   uint64_t hwMaxHz_ = 0;
-  SysfsFile cur_;
-  SysfsFile min_;
-  SysfsFile max_;
-  SysfsFile governor_;
   SysfsFile stats_;  // not open when the kernel keeps no stats
-  double lastHz_ = 0.0;
-  Error lastError_;
 };
 
 // Parses stats/time_in_state text ("<kHz> <10 ms units>" per line) into `out`, in `table`

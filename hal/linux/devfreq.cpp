@@ -2,8 +2,8 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "hal/linux/sysfs_util.h"
 
@@ -14,6 +14,8 @@ constexpr uint64_t kUnitHz = 1;  // devfreq speaks Hz
 // trans_stat grows with the square of the table: 32 OPPs need about 11 KB.
 constexpr size_t kTransStatBytes = 16384;
 constexpr size_t kFieldWidth = 10;  // "%10u" counts
+constexpr SysfsFreqFiles kFiles = {
+    "cur_freq", "min_freq", "max_freq", "governor", "available_governors", kUnitHz};
 
 struct Line {
   const char* begin;
@@ -119,82 +121,32 @@ Result<std::unique_ptr<DevfreqDevice>> DevfreqDevice::find(const SysRoot& root, 
   return dev;
 }
 
+DevfreqDevice::DevfreqDevice(std::string dir, std::string name, SettingsJournal& journal,
+                             const Clock& clock)
+    : SysfsFreqDomain(std::move(dir), std::move(name), kFiles, journal, clock) {}
+
 Status DevfreqDevice::load() {
-  std::string available = dir_ + "/available_frequencies";
+  std::string available = dir() + "/available_frequencies";
   char text[4096];
   Result<size_t> r = readTextFile(available, text, sizeof text);
   if (!r.ok()) return r.error();
   Status st =
-      parseFreqList(text, available.c_str(), kUnitHz, kMinPlausibleHz, kMaxPlausibleHz, &table_);
+      parseFreqList(text, available.c_str(), kUnitHz, kMinPlausibleHz, kMaxPlausibleHz, &table());
   if (!st.ok()) return st;
-  if (table_.empty()) return Error::make(ENODATA, "%s: empty", available.c_str());
-  st = cur_.open(dir_ + "/cur_freq");
-  if (st.ok()) st = min_.open(dir_ + "/min_freq");
-  if (st.ok()) st = max_.open(dir_ + "/max_freq");
-  if (st.ok()) st = governor_.open(dir_ + "/governor");
-  if (st.ok() && pathExists(dir_ + "/trans_stat")) st = transStat_.open(dir_ + "/trans_stat");
+  if (table().empty()) return Error::make(ENODATA, "%s: empty", available.c_str());
+  st = openControls();
+  if (st.ok() && pathExists(dir() + "/trans_stat")) st = transStat_.open(dir() + "/trans_stat");
   return st;
-}
-
-Reading DevfreqDevice::readCurHz() {
-  Reading r{lastHz_, false, clock_.nowNs()};
-  Result<uint64_t> hz = readFreqHz(cur_, kUnitHz);
-  if (!hz.ok()) {
-    lastError_ = hz.error();
-    return r;
-  }
-  lastHz_ = static_cast<double>(hz.value());
-  r.value = lastHz_;
-  r.valid = true;
-  return r;
-}
-
-Result<uint64_t> DevfreqDevice::minLimitHz() {
-  return readFreqHz(min_, kUnitHz);
-}
-
-Result<uint64_t> DevfreqDevice::maxLimitHz() {
-  return readFreqHz(max_, kUnitHz);
-}
-
-Status DevfreqDevice::setLimit(const char* file, uint64_t hz) {
-  Status st = checkHwRange(name_.c_str(), hz, hwMinHz(), hwMaxHz());
-  if (!st.ok()) return st;
-  char text[24];
-  snprintf(text, sizeof text, "%llu", static_cast<unsigned long long>(hz));
-  return journal_.write(dir_ + "/" + file, text);
-}
-
-Status DevfreqDevice::setMinLimitHz(uint64_t hz) {
-  return setLimit("min_freq", hz);
-}
-
-Status DevfreqDevice::setMaxLimitHz(uint64_t hz) {
-  return setLimit("max_freq", hz);
-}
-
-Status DevfreqDevice::governor(char* buf, size_t cap) {
-  char text[64];
-  Result<size_t> r = governor_.readText(text, sizeof text);
-  if (!r.ok()) return r.error();
-  if (r.value() == 0) return Error::make(ENODATA, "%s: empty", governor_.path().c_str());
-  return copyText(buf, cap, text, governor_.path().c_str());
-}
-
-Status DevfreqDevice::setGovernor(const char* name) {
-  Status st = checkGovernor(name_.c_str(), dir_ + "/available_governors", name);
-  if (!st.ok()) return st;
-  return journal_.write(dir_ + "/governor", name);
 }
 
 Status DevfreqDevice::timeInState(TimeInState* out) {
   if (!transStat_.isOpen()) {
-    return Error::make(ENOTSUP, "%s/trans_stat: not available", dir_.c_str());
+    return Error::make(ENOTSUP, "%s/trans_stat: not available", dir().c_str());
   }
   char text[kTransStatBytes];
   Result<size_t> r = transStat_.readText(text, sizeof text);
   if (!r.ok()) return r.error();
-  return parseDevfreqTransStat(text, transStat_.path().c_str(), table_, out);
+  return parseDevfreqTransStat(text, transStat_.path().c_str(), availableHz(), out);
 }
 
 }  // namespace qeil

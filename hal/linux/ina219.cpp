@@ -123,14 +123,8 @@ Status Ina219::probe() {
 }
 
 Status Ina219::configure() {
-  Status st = writeReg(kConfig, settings_.config, "configuration");
+  Status st = writeVerified(kConfig, settings_.config, "configuration");
   if (!st.ok()) return st;
-  Result<uint16_t> back = readReg(kConfig, "configuration");
-  if (!back.ok()) return back.error();
-  if (back.value() != settings_.config) {
-    return error(EIO, "configuration reads back 0x%04x after writing 0x%04x", back.value(),
-                 settings_.config);
-  }
   return writeReg(kCal, settings_.cal, "calibration");
 }
 

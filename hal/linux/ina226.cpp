@@ -14,25 +14,12 @@ constexpr uint8_t kBus = 0x02;
 constexpr uint8_t kPower = 0x03;
 constexpr uint8_t kCurrent = 0x04;
 constexpr uint8_t kCal = 0x05;
-constexpr uint8_t kMask = 0x06;
-constexpr uint8_t kLimit = 0x07;
-constexpr uint8_t kManufacturerId = 0xFE;
-constexpr uint8_t kDieId = 0xFF;
+// Mask/Enable (06h) and Alert Limit (07h): InaSingleAlertMonitor.
+// Manufacturer ID (FEh) and Die ID (FFh): InaMonitor::expectTiDie.
 
 constexpr uint16_t kConfigFixed = 0x4000;  // bits 14:12 read 100
 constexpr uint16_t kModeContinuous = 0x7;  // shunt and bus, continuous
 constexpr uint16_t kDieIdValue = 0x2260;   // DID 0x226 in bits 15:4, revision in 3:0
-// Mask/Enable Register (06h): SOL 15, SUL 14, BOL 13, BUL 12, POL 11, CNVR 10, AFF 4, CVRF 3, OVF
-// 2, APOL 1, LEN 0. Reading it clears CVRF and, latched, AFF.
-constexpr uint16_t kSol = 1 << 15;
-constexpr uint16_t kBol = 1 << 13;
-constexpr uint16_t kBul = 1 << 12;
-constexpr uint16_t kPol = 1 << 11;
-constexpr uint16_t kAff = 1 << 4;
-constexpr uint16_t kCvrf = 1 << 3;
-constexpr uint16_t kOvf = 1 << 2;
-constexpr uint16_t kLen = 1 << 0;
-constexpr uint16_t kMaskProgrammed = 0xFC03;
 
 constexpr double kShuntLsbV = 2.5e-6;  // Shunt Voltage Register (01h)
 constexpr double kBusLsbV = 1.25e-3;   // Bus Voltage Register (02h)
@@ -75,28 +62,21 @@ Result<std::unique_ptr<Ina226>> Ina226::create(I2cBus& bus, const Clock& clock,
 }
 
 Ina226::Ina226(I2cBus& bus, const Clock& clock, const InaConfig& config, const Settings& settings)
-    : InaMonitor("ina226", bus, clock, config, 1, settings.periodNs),
-      settings_(settings),
-      alertMask_(kLen) {}
+    : InaSingleAlertMonitor(
+          "ina226", bus, clock, config, settings.periodNs,
+          // SOL compares the shunt voltage register against I x R.
+          {kShuntLsbV / config.channels[0].shuntOhm, settings.powerLsbW, kBusLsbV}),
+      settings_(settings) {}
 
 Status Ina226::probe() {
-  Status st = expectId(kManufacturerId, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
-  if (st.ok()) st = expectId(kDieId, kDieIdValue, 0xFFF0, "die ID", "INA226");
-  return st;
+  return expectTiDie(kDieIdValue, "INA226");
 }
 
 Status Ina226::configure() {
-  Status st = writeReg(kConfig, settings_.config, "configuration");
+  Status st = writeVerified(kConfig, settings_.config, "configuration");
   if (!st.ok()) return st;
-  Result<uint16_t> back = readReg(kConfig, "configuration");
-  if (!back.ok()) return back.error();
-  if (back.value() != settings_.config) {
-    return error(EIO, "configuration reads back 0x%04x after writing 0x%04x", back.value(),
-                 settings_.config);
-  }
   st = writeReg(kCal, settings_.cal, "calibration");
-  if (st.ok()) st = writeReg(kLimit, alertLimit_, "alert limit");
-  if (st.ok()) st = writeReg(kMask, alertMask_, "mask/enable");
+  if (st.ok()) st = writeAlert();
   return st;
 }
 
@@ -104,14 +84,11 @@ Status Ina226::readPass(Pass& pass) {
   uint16_t configValue = 0, cal = 0, mask = 0;
   Status st = readRegs({{kConfig, "configuration", &configValue},
                         {kCal, "calibration", &cal},
-                        {kMask, "mask/enable", &mask}});
+                        {kMaskReg, "mask/enable", &mask}});
   if (!st.ok()) return st;
-  pass.ready = mask & kCvrf;
-  pass.overflow = mask & kOvf;
-  if (mask & kAff) alertLatched_ = true;  // this read cleared it on the chip
   expectProgrammed(pass, kConfig, configValue, settings_.config, "configuration");
   expectProgrammed(pass, kCal, cal, settings_.cal, "calibration");
-  expectProgrammed(pass, kMask, mask & kMaskProgrammed, alertMask_, "mask/enable");
+  takeMask(pass, mask);
   if (pass.lost) return {};
 
   uint16_t bus = 0, shunt = 0, current = 0, power = 0;
@@ -129,51 +106,6 @@ Status Ina226::readPass(Pass& pass) {
   if (shunt == 0x7FFF || shunt == 0x8000) pass.saturated[0] = "shunt voltage (81.92 mV)";
   if (bus == 0x7FFF) pass.saturated[0] = "bus voltage (40.96 V)";
   return {};
-}
-
-Status Ina226::setAlert(int channel, AlertKind kind, double limit) {
-  if (channel != 0) return error(EINVAL, "no channel %d (one channel)", channel + 1);
-  double shuntOhm = config().channels[0].shuntOhm;
-  Result<uint16_t> code = Error();
-  uint16_t function = 0;
-  switch (kind) {
-    case AlertKind::OverCurrent:  // SOL: the shunt voltage register against I x R
-      code = ina::limitCode(name(), "over-current", limit, kShuntLsbV / shuntOhm, 32767, "A");
-      function = kSol;
-      break;
-    case AlertKind::OverPower:
-      code = ina::limitCode(name(), "over-power", limit, settings_.powerLsbW, 0xFFFF, "W");
-      function = kPol;
-      break;
-    case AlertKind::BusOverVoltage:
-      code = ina::limitCode(name(), "bus over-voltage", limit, kBusLsbV, 0x7FFF, "V");
-      function = kBol;
-      break;
-    case AlertKind::BusUnderVoltage:
-      code = ina::limitCode(name(), "bus under-voltage", limit, kBusLsbV, 0x7FFF, "V");
-      function = kBul;
-      break;
-  }
-  if (!code.ok()) return code.error();
-  alertLimit_ = code.value();
-  alertMask_ = function | kLen;  // latched: a short excursion is not missed between ticks
-  alertLatched_ = false;
-  if (probing()) return {};  // programmed when the chip is found
-  // Limit first, so the new function never compares against the old limit.
-  Status st = writeReg(kLimit, alertLimit_, "alert limit");
-  if (st.ok()) st = writeReg(kMask, alertMask_, "mask/enable");
-  return st;
-}
-
-Result<bool> Ina226::takeAlert(int channel) {
-  if (channel != 0) return error(EINVAL, "no channel %d (one channel)", channel + 1);
-  if (probing()) return error(EAGAIN, "chip not available (probing)");
-  Result<uint16_t> mask = readReg(kMask, "mask/enable");
-  if (!mask.ok()) return mask.error();
-  if (mask.value() & kCvrf) keepReady();
-  bool fired = alertLatched_ || (mask.value() & kAff);
-  alertLatched_ = false;
-  return fired;
 }
 
 }  // namespace qeil

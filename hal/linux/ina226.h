@@ -8,17 +8,13 @@ namespace qeil {
 
 // TI INA226 (SBOS547): one rail, 36 V bus, shunt ADC +-81.92 mV, calibrated current and power
 // registers, one ALERT function at a time. Probed by its ID registers.
-class Ina226 final : public InaMonitor {
+class Ina226 final : public InaSingleAlertMonitor {
  public:
   // Validates the configuration (averaging and conversion times from the datasheet sets; the
   // expected current must fit the shunt range) and computes the calibration. Does not touch
   // the bus: init() does.
   static Result<std::unique_ptr<Ina226>> create(I2cBus& bus, const Clock& clock,
                                                 const InaConfig& config);
-
-  // The ALERT pin serves one function: a new setAlert replaces the previous one.
-  Status setAlert(int channel, AlertKind kind, double limit) override;
-  Result<bool> takeAlert(int channel) override;
 
   uint16_t calibration() const { return settings_.cal; }
   // The LSBs the programmed (truncated) calibration really gives.
@@ -42,9 +38,6 @@ class Ina226 final : public InaMonitor {
   static Result<Settings> settingsFor(const char* name, const InaConfig& config);
 
   Settings settings_;
-  uint16_t alertMask_;  // function bits and LEN as programmed
-  uint16_t alertLimit_ = 0;
-  bool alertLatched_ = false;  // AFF seen by a pass and not yet taken
 };
 
 }  // namespace qeil

@@ -11,25 +11,12 @@ constexpr uint8_t kConfig = 0x00;
 constexpr uint8_t kCurrent = 0x01;
 constexpr uint8_t kBus = 0x02;
 constexpr uint8_t kPower = 0x03;
-constexpr uint8_t kMask = 0x06;
-constexpr uint8_t kLimit = 0x07;
-constexpr uint8_t kManufacturerId = 0xFE;
-constexpr uint8_t kDieId = 0xFF;
+// Mask/Enable (06h) and Alert Limit (07h): InaSingleAlertMonitor.
+// Manufacturer ID (FEh) and Die ID (FFh): InaMonitor::expectTiDie.
 
 constexpr uint16_t kConfigFixed = 0x6000;  // bits 14:12 read 110
 constexpr uint16_t kModeContinuous = 0x7;
 constexpr uint16_t kDieIdValue = 0x2270;
-// Mask/Enable Register (06h): OCL 15, UCL 14, BOL 13, BUL 12, POL 11, CNVR 10, AFF 4, CVRF 3, OVF
-// 2, APOL 1, LEN 0.
-constexpr uint16_t kOcl = 1 << 15;
-constexpr uint16_t kBol = 1 << 13;
-constexpr uint16_t kBul = 1 << 12;
-constexpr uint16_t kPol = 1 << 11;
-constexpr uint16_t kAff = 1 << 4;
-constexpr uint16_t kCvrf = 1 << 3;
-constexpr uint16_t kOvf = 1 << 2;
-constexpr uint16_t kLen = 1 << 0;
-constexpr uint16_t kMaskProgrammed = 0xFC03;
 
 constexpr double kCurrentLsbA = 1.25e-3;  // Current Register (01h)
 constexpr double kBusLsbV = 1.25e-3;      // Bus Voltage Register (02h)
@@ -67,40 +54,28 @@ Result<std::unique_ptr<Ina260>> Ina260::create(I2cBus& bus, const Clock& clock,
 
 Ina260::Ina260(I2cBus& bus, const Clock& clock, const InaConfig& config, uint16_t configReg,
                int64_t periodNs)
-    : InaMonitor("ina260", bus, clock, config, 1, periodNs),
-      configReg_(configReg),
-      alertMask_(kLen) {}
+    : InaSingleAlertMonitor("ina260", bus, clock, config, periodNs,
+                            // OCL compares the current register.
+                            {kCurrentLsbA, kPowerLsbW, kBusLsbV}),
+      configReg_(configReg) {}
 
 Status Ina260::probe() {
-  Status st = expectId(kManufacturerId, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
-  if (st.ok()) st = expectId(kDieId, kDieIdValue, 0xFFF0, "die ID", "INA260");
-  return st;
+  return expectTiDie(kDieIdValue, "INA260");
 }
 
 Status Ina260::configure() {
-  Status st = writeReg(kConfig, configReg_, "configuration");
+  Status st = writeVerified(kConfig, configReg_, "configuration");
   if (!st.ok()) return st;
-  Result<uint16_t> back = readReg(kConfig, "configuration");
-  if (!back.ok()) return back.error();
-  if (back.value() != configReg_) {
-    return error(EIO, "configuration reads back 0x%04x after writing 0x%04x", back.value(),
-                 configReg_);
-  }
-  st = writeReg(kLimit, alertLimit_, "alert limit");
-  if (st.ok()) st = writeReg(kMask, alertMask_, "mask/enable");
-  return st;
+  return writeAlert();
 }
 
 Status Ina260::readPass(Pass& pass) {
   uint16_t configValue = 0, mask = 0;
-  Status st = readRegs({{kConfig, "configuration", &configValue}, {kMask, "mask/enable", &mask}});
+  Status st =
+      readRegs({{kConfig, "configuration", &configValue}, {kMaskReg, "mask/enable", &mask}});
   if (!st.ok()) return st;
-  pass.ready = mask & kCvrf;
-  pass.overflow = mask & kOvf;
-  if (mask & kAff) alertLatched_ = true;
   expectProgrammed(pass, kConfig, configValue, configReg_, "configuration");
-  // LEN is always programmed, so a reset shows here even when the configuration is the default.
-  expectProgrammed(pass, kMask, mask & kMaskProgrammed, alertMask_, "mask/enable");
+  takeMask(pass, mask);
   if (pass.lost) return {};
 
   uint16_t bus = 0, current = 0, power = 0;
@@ -116,49 +91,6 @@ Status Ina260::readPass(Pass& pass) {
   if (current == 0x7FFF || current == 0x8000) pass.saturated[0] = "current (40.96 A)";
   if (bus == 0x7FFF) pass.saturated[0] = "bus voltage (40.96 V)";
   return {};
-}
-
-Status Ina260::setAlert(int channel, AlertKind kind, double limit) {
-  if (channel != 0) return error(EINVAL, "no channel %d (one channel)", channel + 1);
-  Result<uint16_t> code = Error();
-  uint16_t function = 0;
-  switch (kind) {
-    case AlertKind::OverCurrent:  // OCL: the current register
-      code = ina::limitCode(name(), "over-current", limit, kCurrentLsbA, 0x7FFF, "A");
-      function = kOcl;
-      break;
-    case AlertKind::OverPower:
-      code = ina::limitCode(name(), "over-power", limit, kPowerLsbW, 0xFFFF, "W");
-      function = kPol;
-      break;
-    case AlertKind::BusOverVoltage:
-      code = ina::limitCode(name(), "bus over-voltage", limit, kBusLsbV, 0x7FFF, "V");
-      function = kBol;
-      break;
-    case AlertKind::BusUnderVoltage:
-      code = ina::limitCode(name(), "bus under-voltage", limit, kBusLsbV, 0x7FFF, "V");
-      function = kBul;
-      break;
-  }
-  if (!code.ok()) return code.error();
-  alertLimit_ = code.value();
-  alertMask_ = function | kLen;
-  alertLatched_ = false;
-  if (probing()) return {};
-  Status st = writeReg(kLimit, alertLimit_, "alert limit");
-  if (st.ok()) st = writeReg(kMask, alertMask_, "mask/enable");
-  return st;
-}
-
-Result<bool> Ina260::takeAlert(int channel) {
-  if (channel != 0) return error(EINVAL, "no channel %d (one channel)", channel + 1);
-  if (probing()) return error(EAGAIN, "chip not available (probing)");
-  Result<uint16_t> mask = readReg(kMask, "mask/enable");
-  if (!mask.ok()) return mask.error();
-  if (mask.value() & kCvrf) keepReady();
-  bool fired = alertLatched_ || (mask.value() & kAff);
-  alertLatched_ = false;
-  return fired;
 }
 
 }  // namespace qeil

@@ -7,18 +7,15 @@
 namespace qeil {
 
 // TI INA260 (SBOS656): one rail through its internal 2 mOhm shunt (+-15 A), current, bus and
-// power registers with fixed LSBs, no calibration. Probed by its ID registers.
-class Ina260 final : public InaMonitor {
+// power registers with fixed LSBs, no calibration, one ALERT function at a time. Probed by its ID
+// registers.
+class Ina260 final : public InaSingleAlertMonitor {
  public:
   static constexpr double kShuntOhm = 0.002;
 
   // shuntOhm must be 0 (or 0.002); maxCurrentA, when given, at most 15 A.
   static Result<std::unique_ptr<Ina260>> create(I2cBus& bus, const Clock& clock,
                                                 const InaConfig& config);
-
-  // One ALERT function at a time: a new setAlert replaces the previous one.
-  Status setAlert(int channel, AlertKind kind, double limit) override;
-  Result<bool> takeAlert(int channel) override;
 
  protected:
   Status probe() override;
@@ -30,9 +27,6 @@ class Ina260 final : public InaMonitor {
          int64_t periodNs);
 
   uint16_t configReg_;
-  uint16_t alertMask_;
-  uint16_t alertLimit_ = 0;
-  bool alertLatched_ = false;
 };
 
 }  // namespace qeil

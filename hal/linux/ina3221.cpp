@@ -9,8 +9,7 @@ namespace {
 // 2n, bus 0x02 + 2n, critical limit 0x07 + 2n.
 constexpr uint8_t kConfig = 0x00;
 constexpr uint8_t kMask = 0x0F;
-constexpr uint8_t kManufacturerId = 0xFE;
-constexpr uint8_t kDieId = 0xFF;
+// Manufacturer ID (FEh) and Die ID (FFh): InaMonitor::expectTiDie.
 constexpr uint8_t shuntReg(int ch) {
   return static_cast<uint8_t>(0x01 + 2 * ch);
 }
@@ -76,20 +75,12 @@ Ina3221::Ina3221(I2cBus& bus, const Clock& clock, const InaConfig& config, uint1
 }
 
 Status Ina3221::probe() {
-  Status st = expectId(kManufacturerId, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
-  if (st.ok()) st = expectId(kDieId, kDieIdValue, 0xFFF0, "die ID", "INA3221");
-  return st;
+  return expectTiDie(kDieIdValue, "INA3221");
 }
 
 Status Ina3221::configure() {
-  Status st = writeReg(kConfig, configReg_, "configuration");
+  Status st = writeVerified(kConfig, configReg_, "configuration");
   if (!st.ok()) return st;
-  Result<uint16_t> back = readReg(kConfig, "configuration");
-  if (!back.ok()) return back.error();
-  if (back.value() != configReg_) {
-    return error(EIO, "configuration reads back 0x%04x after writing 0x%04x", back.value(),
-                 configReg_);
-  }
   for (int ch = 0; ch < 3 && st.ok(); ++ch)
     st = writeReg(criticalReg(ch), criticalLimit_[ch], "critical limit");
   // Latched critical flags, so an excursion between two ticks is not missed.

@@ -9,6 +9,11 @@
 namespace qeil {
 namespace {
 
+// The ID registers of the INA226, INA260 and INA3221.
+constexpr uint8_t kManufacturerIdReg = 0xFE;
+constexpr uint8_t kDieIdReg = 0xFF;
+constexpr uint16_t kTiManufacturerId = 0x5449;  // "TI"
+
 // SMBus moves the low byte first; INA registers are sent MSB first (e.g. INA226 datasheet, "Writing
 // to and Reading From the INA226").
 uint16_t swapBytes(uint16_t v) {
@@ -64,6 +69,17 @@ Status InaMonitor::readRegs(std::initializer_list<RegRead> regs) {
   return {};
 }
 
+Status InaMonitor::writeVerified(uint8_t reg, uint16_t value, const char* what) {
+  Status st = writeReg(reg, value, what);
+  if (!st.ok()) return st;
+  Result<uint16_t> back = readReg(reg, what);
+  if (!back.ok()) return back.error();
+  if (back.value() != value) {
+    return error(EIO, "%s reads back 0x%04x after writing 0x%04x", what, back.value(), value);
+  }
+  return {};
+}
+
 Status InaMonitor::expectId(uint8_t reg, uint16_t expected, uint16_t mask, const char* what,
                             const char* whose) {
   Result<uint16_t> id = readReg(reg, what);
@@ -73,6 +89,12 @@ Status InaMonitor::expectId(uint8_t reg, uint16_t expected, uint16_t mask, const
                  id.value(), expected, whose);
   }
   return {};
+}
+
+Status InaMonitor::expectTiDie(uint16_t dieId, const char* chip) {
+  Status st = expectId(kManufacturerIdReg, kTiManufacturerId, 0xFFFF, "manufacturer ID", "TI");
+  if (st.ok()) st = expectId(kDieIdReg, dieId, 0xFFF0, "die ID", chip);
+  return st;
 }
 
 void InaMonitor::expectProgrammed(Pass& pass, uint8_t reg, uint16_t value, uint16_t expected,
@@ -217,6 +239,84 @@ const PowerSample& InaMonitor::last(int channel) const {
 double InaMonitor::energyJ(int channel) const {
   assert(channel >= 0 && channel < channelCount_);
   return energy_[channel].energyJ();
+}
+
+namespace {
+
+// Mask/Enable Register (06h) of the INA226 and INA260: SOL/OCL 15, SUL/UCL 14, BOL 13, BUL 12,
+// POL 11, CNVR 10, AFF 4, CVRF 3, OVF 2, APOL 1, LEN 0. Reading it clears CVRF and, latched, AFF.
+constexpr uint8_t kAlertLimitReg = 0x07;    // Alert Limit Register
+constexpr uint16_t kOverCurrent = 1 << 15;  // SOL (INA226) / OCL (INA260)
+constexpr uint16_t kBol = 1 << 13;
+constexpr uint16_t kBul = 1 << 12;
+constexpr uint16_t kPol = 1 << 11;
+constexpr uint16_t kAff = 1 << 4;
+constexpr uint16_t kCvrf = 1 << 3;
+constexpr uint16_t kOvf = 1 << 2;
+constexpr uint16_t kLen = 1 << 0;
+constexpr uint16_t kMaskProgrammed = 0xFC03;
+
+}  // namespace
+
+InaSingleAlertMonitor::InaSingleAlertMonitor(const char* chip, I2cBus& bus, const Clock& clock,
+                                             const InaConfig& config, int64_t conversionPeriodNs,
+                                             const AlertLsbs& lsbs)
+    : InaMonitor(chip, bus, clock, config, 1, conversionPeriodNs), lsbs_(lsbs), alertMask_(kLen) {}
+
+Status InaSingleAlertMonitor::writeAlert() {
+  // Limit first, so a new function never compares against the old limit.
+  Status st = writeReg(kAlertLimitReg, alertLimit_, "alert limit");
+  if (st.ok()) st = writeReg(kMaskReg, alertMask_, "mask/enable");
+  return st;
+}
+
+void InaSingleAlertMonitor::takeMask(Pass& pass, uint16_t mask) {
+  pass.ready = mask & kCvrf;
+  pass.overflow = mask & kOvf;
+  if (mask & kAff) alertLatched_ = true;  // this read cleared it on the chip
+  // LEN is always programmed, so a reset shows here even when the configuration is the default.
+  expectProgrammed(pass, kMaskReg, mask & kMaskProgrammed, alertMask_, "mask/enable");
+}
+
+Status InaSingleAlertMonitor::setAlert(int channel, AlertKind kind, double limit) {
+  if (channel != 0) return error(EINVAL, "no channel %d (one channel)", channel + 1);
+  Result<uint16_t> code = Error();
+  uint16_t function = 0;
+  switch (kind) {
+    case AlertKind::OverCurrent:
+      code = ina::limitCode(name(), "over-current", limit, lsbs_.overCurrentA, 0x7FFF, "A");
+      function = kOverCurrent;
+      break;
+    case AlertKind::OverPower:
+      code = ina::limitCode(name(), "over-power", limit, lsbs_.powerW, 0xFFFF, "W");
+      function = kPol;
+      break;
+    case AlertKind::BusOverVoltage:
+      code = ina::limitCode(name(), "bus over-voltage", limit, lsbs_.busV, 0x7FFF, "V");
+      function = kBol;
+      break;
+    case AlertKind::BusUnderVoltage:
+      code = ina::limitCode(name(), "bus under-voltage", limit, lsbs_.busV, 0x7FFF, "V");
+      function = kBul;
+      break;
+  }
+  if (!code.ok()) return code.error();
+  alertLimit_ = code.value();
+  alertMask_ = function | kLen;  // latched: a short excursion is not missed between ticks
+  alertLatched_ = false;
+  if (probing()) return {};  // programmed when the chip is found
+  return writeAlert();
+}
+
+Result<bool> InaSingleAlertMonitor::takeAlert(int channel) {
+  if (channel != 0) return error(EINVAL, "no channel %d (one channel)", channel + 1);
+  if (probing()) return error(EAGAIN, "chip not available (probing)");
+  Result<uint16_t> mask = readReg(kMaskReg, "mask/enable");
+  if (!mask.ok()) return mask.error();
+  if (mask.value() & kCvrf) keepReady();
+  bool fired = alertLatched_ || (mask.value() & kAff);
+  alertLatched_ = false;
+  return fired;
 }
 
 namespace ina {

@@ -39,7 +39,6 @@ struct InaConfig {
 // and INA3221 (their datasheets' Configuration Register field descriptions).
 constexpr int kInaAverages[8] = {1, 4, 16, 64, 128, 256, 512, 1024};
 constexpr int kInaConvUs[8] = {140, 204, 332, 588, 1100, 2116, 4156, 8244};
-constexpr uint16_t kTiManufacturerId = 0x5449;  // "TI", register 0xFE
 
 // What every INA driver shares: register access in the chip's byte order with one immediate
 // retry, health tracking with re-probe and back-off, detection of a chip that reset or stopped
@@ -98,9 +97,14 @@ class InaMonitor : public PowerMonitor {
   };
   // Reads the registers in order; stops at the first failure.
   Status readRegs(std::initializer_list<RegRead> regs);
+  // Writes a register and reads it back: EIO when it does not hold `value`.
+  Status writeVerified(uint8_t reg, uint16_t value, const char* what);
   // Compares the ID bits selected by `mask` ("manufacturer ID 0x1234, expected 0x5449 (TI)").
   Status expectId(uint8_t reg, uint16_t expected, uint16_t mask, const char* what,
                   const char* whose);
+  // The INA226/INA260/INA3221 probe: TI's manufacturer ID (FEh), then the die ID (FFh) without
+  // its revision bits 3:0.
+  Status expectTiDie(uint16_t dieId, const char* chip);
   static void expectProgrammed(Pass& pass, uint8_t reg, uint16_t value, uint16_t expected,
                                const char* what);
   // A read of the chip's flags outside a pass (takeAlert) consumed the conversion-ready flag:
@@ -137,6 +141,42 @@ class InaMonitor : public PowerMonitor {
   bool seenConversion_ = false;  // since the last configuration
   bool readyPending_ = false;
   uint32_t reprograms_ = 0;
+};
+
+// The ALERT machinery the INA226 and INA260 share: one function at a time, chosen in the
+// Mask/Enable Register (06h) and compared against the Alert Limit Register (07h), both laid out
+// the same on the two chips. What a limit code is worth differs per chip: given as data.
+class InaSingleAlertMonitor : public InaMonitor {
+ public:
+  // The ALERT pin serves one function: a new setAlert replaces the previous one.
+  Status setAlert(int channel, AlertKind kind, double limit) override;
+  Result<bool> takeAlert(int channel) override;
+
+ protected:
+  // One LSB of the Alert Limit Register, per alert function.
+  struct AlertLsbs {
+    double overCurrentA = 0.0;  // INA226: SOL on the shunt voltage (its LSB / R); INA260: OCL
+    double powerW = 0.0;        // POL on the power register
+    double busV = 0.0;          // BOL and BUL on the bus voltage register
+  };
+  static constexpr uint8_t kMaskReg = 0x06;  // Mask/Enable Register
+
+  InaSingleAlertMonitor(const char* chip, I2cBus& bus, const Clock& clock, const InaConfig& config,
+                        int64_t conversionPeriodNs, const AlertLsbs& lsbs);
+
+  // Writes the alert limit, then the function and LEN (before any setAlert: limit 0, no
+  // function).
+  Status writeAlert();
+  // Takes a pass's Mask/Enable read: CVRF, OVF and AFF (the read cleared them on the chip), and
+  // checks the function bits and LEN as programmed. Call it after the checks of the registers
+  // read before the mask, so a pass names the first register found lost.
+  void takeMask(Pass& pass, uint16_t mask);
+
+ private:
+  AlertLsbs lsbs_;
+  uint16_t alertMask_;  // function bits and LEN as programmed
+  uint16_t alertLimit_ = 0;
+  bool alertLatched_ = false;  // AFF seen by a pass and not yet taken
 };
 
 // Config validation shared by the chips. `name` prefixes the messages.

@@ -12,24 +12,14 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/deny_access.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/hal/fake_board.h"
 
 namespace qeil {
 namespace {
 
-bool contains(const Error& e, const std::string& words) {
-  return std::string(e.message()).find(words) != std::string::npos;
-}
+using test::contains;
 
-class Rk3588Cpus : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto fs = FakeSysfs::rk3588(dir_.path());
-    ASSERT_TRUE(fs.ok()) << fs.error().message();
-    fs_ = std::move(fs.value());
-  }
-  test::TempDir dir_;
-  std::unique_ptr<FakeSysfs> fs_;
-};
+class Rk3588Cpus : public test::Rk3588Tree {};
 
 TEST_F(Rk3588Cpus, EightCpusAllOnlineAndCpu0NotHotpluggable) {
   auto cpus = CpuOnline::create(fs_->sysRoot());

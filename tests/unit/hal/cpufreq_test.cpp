@@ -15,13 +15,12 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/deny_access.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/hal/fake_board.h"
 
 namespace qeil {
 namespace {
 
-bool contains(const Error& e, const std::string& words) {
-  return std::string(e.message()).find(words) != std::string::npos;
-}
+using test::contains;
 
 std::vector<uint64_t> toVector(const FreqTable& t) {
   return std::vector<uint64_t>(t.begin(), t.end());
@@ -32,13 +31,8 @@ const std::vector<uint64_t> kA55Hz = {1008000000, 1200000000, 1416000000, 160800
 const std::vector<uint64_t> kA76Hz = {1200000000, 1416000000, 1608000000, 1800000000,
                                       2016000000, 2208000000, 2400000000};
 
-class Rk3588Cpufreq : public ::testing::Test {
+class Rk3588Cpufreq : public test::Rk3588Tree {
  protected:
-  void SetUp() override {
-    auto fs = FakeSysfs::rk3588(dir_.path());
-    ASSERT_TRUE(fs.ok()) << fs.error().message();
-    fs_ = std::move(fs.value());
-  }
   std::unique_ptr<CpufreqPolicy> policy(const char* name) {
     auto p = CpufreqPolicy::find(fs_->sysRoot(), name, journal_, clock_);
     EXPECT_TRUE(p.ok()) << p.error().message();
@@ -48,8 +42,6 @@ class Rk3588Cpufreq : public ::testing::Test {
     return fs_->path(std::string("/sys/devices/system/cpu/cpufreq/") + policyName + "/" + name);
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<FakeSysfs> fs_;
   SettingsJournal journal_;
   SimClock clock_{kNsPerS};
 };

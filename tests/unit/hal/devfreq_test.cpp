@@ -14,33 +14,29 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/deny_access.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/hal/fake_board.h"
 
 namespace qeil {
 namespace {
 
-bool contains(const Error& e, const std::string& words) {
-  return std::string(e.message()).find(words) != std::string::npos;
-}
+using test::contains;
 
 // board-data.json, boards.rk3588.gpu.opps_hz
 const std::vector<uint64_t> kMaliHz = {300000000, 400000000, 500000000, 600000000,
                                        700000000, 800000000, 900000000, 1000000000};
 const char* const kMali = "/sys/class/devfreq/fb000000.gpu";
 
-class MaliDevfreq : public ::testing::Test {
+class MaliDevfreq : public test::Rk3588Tree {
  protected:
   void SetUp() override {
-    auto fs = FakeSysfs::rk3588(dir_.path());
-    ASSERT_TRUE(fs.ok()) << fs.error().message();
-    fs_ = std::move(fs.value());
+    test::Rk3588Tree::SetUp();
+    if (HasFatalFailure()) return;
     auto dev = DevfreqDevice::find(fs_->sysRoot(), "fb000000.gpu", journal_, clock_);
     ASSERT_TRUE(dev.ok()) << dev.error().message();
     gpu_ = std::move(dev.value());
   }
   std::string file(const char* name) { return fs_->path(std::string(kMali) + "/" + name); }
 
-  test::TempDir dir_;
-  std::unique_ptr<FakeSysfs> fs_;
   SettingsJournal journal_;
   SimClock clock_{kNsPerS};
   std::unique_ptr<DevfreqDevice> gpu_;

@@ -15,25 +15,19 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/deny_access.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/hal/fake_board.h"
 
 namespace qeil {
 namespace {
 
-bool contains(const Error& e, const std::string& words) {
-  return std::string(e.message()).find(words) != std::string::npos;
-}
+using test::contains;
 
 // The Orin Nano preset puts the fan at hwmon0 and the INA3221 at hwmon1.
 constexpr int kIna = 1;
 const char* const kInaDir = "/sys/class/hwmon/hwmon1";
 
-class JetsonIna3221 : public ::testing::Test {
+class JetsonIna3221 : public test::JetsonOrinNanoTree {
  protected:
-  void SetUp() override {
-    auto fs = FakeSysfs::jetsonOrinNano(dir_.path());
-    ASSERT_TRUE(fs.ok()) << fs.error().message();
-    fs_ = std::move(fs.value());
-  }
   std::unique_ptr<HwmonPowerMonitor> monitor(HwmonPowerConfig config) {
     auto m = HwmonPowerMonitor::create(fs_->sysRoot(), std::move(config), clock_, journal_);
     EXPECT_TRUE(m.ok()) << m.error().message();
@@ -46,8 +40,6 @@ class JetsonIna3221 : public ::testing::Test {
     return fs_->path(std::string(kInaDir) + "/" + name);
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<FakeSysfs> fs_;
   SettingsJournal journal_;
   SimClock clock_{kNsPerS};
 };

@@ -11,13 +11,12 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/deny_access.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/hal/fake_board.h"
 
 namespace qeil {
 namespace {
 
-bool contains(const Error& e, const std::string& words) {
-  return std::string(e.message()).find(words) != std::string::npos;
-}
+using test::contains;
 
 PsiStats stats(double some10, double some60, double some300, uint64_t someUs, double full10,
                uint64_t fullUs) {
@@ -28,16 +27,7 @@ PsiStats stats(double some10, double some60, double some300, uint64_t someUs, do
   return s;
 }
 
-class Rk3588Psi : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto fs = FakeSysfs::rk3588(dir_.path());
-    ASSERT_TRUE(fs.ok()) << fs.error().message();
-    fs_ = std::move(fs.value());
-  }
-  test::TempDir dir_;
-  std::unique_ptr<FakeSysfs> fs_;
-};
+class Rk3588Psi : public test::Rk3588Tree {};
 
 TEST_F(Rk3588Psi, ReadsSomeAndFullForEachResource) {
   const PsiResource all[] = {PsiResource::Cpu, PsiResource::Memory, PsiResource::Io};

@@ -14,21 +14,15 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/deny_access.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/hal/fake_board.h"
 
 namespace qeil {
 namespace {
 
-bool contains(const Error& e, const std::string& words) {
-  return std::string(e.message()).find(words) != std::string::npos;
-}
+using test::contains;
 
-class Rk3588Thermal : public ::testing::Test {
+class Rk3588Thermal : public test::Rk3588Tree {
  protected:
-  void SetUp() override {
-    auto fs = FakeSysfs::rk3588(dir_.path());
-    ASSERT_TRUE(fs.ok()) << fs.error().message();
-    fs_ = std::move(fs.value());
-  }
   std::unique_ptr<SysfsThermalZone> zone(const char* type) {
     auto z = SysfsThermalZone::find(fs_->sysRoot(), type, clock_);
     EXPECT_TRUE(z.ok()) << z.error().message();
@@ -38,8 +32,6 @@ class Rk3588Thermal : public ::testing::Test {
     return fs_->zoneDir(type).value() + "/" + file;
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<FakeSysfs> fs_;
   SimClock clock_{5 * kNsPerS};
 };
 
