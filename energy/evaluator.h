@@ -1,0 +1,99 @@
+#pragma once
+
+#include <array>
+
+#include "energy/soc.h"
+#include "energy/workload.h"
+#include "hal/fixed_vector.h"
+
+namespace qeil::energy {
+
+constexpr size_t kMaxWorkloads = 16;
+constexpr size_t kMaxPhases = 2 * kMaxWorkloads;
+
+// Where and how one phase runs.
+struct PhasePlacement {
+  int device = -1;
+  int opp = 0;    // index into the device's OPP table
+  int cores = 0;  // CPU clusters: cores used (1..n); 0 means all of them
+};
+
+// The phases to place: for each workload its prefill, then its decode (a workload may have only
+// one of them), workloads in arrival order. placement[i] places phases[i].
+using PhaseList = FixedVector<Phase, kMaxPhases>;
+using Placement = FixedVector<PhasePlacement, kMaxPhases>;
+
+enum class Infeasibility {
+  None,
+  BadPlacement,    // a device or OPP index out of range, or a data type the device lacks
+  Memory,          // rho >= rho_max (§4)
+  ThermalMargin,   // predicted peak above the passive trip minus the margin (§5)
+  ThermalRunaway,  // no stable fixed point below the critical trip (§5)
+};
+const char* infeasibilityName(Infeasibility reason);
+
+struct PhaseResult {
+  double startS = 0.0;
+  double endS = 0.0;
+  double dasi = 0.0;          // averaged over the phase's run time
+  double bandwidthBps = 0.0;  // beta_eff, averaged over the phase's run time
+  double energyJ = 0.0;       // dynamic energy of its device while it ran, plus its DRAM energy
+};
+
+// MODEL.md §6: the outcome of one placement over one horizon.
+struct Evaluation {
+  bool feasible = false;
+  Infeasibility reason = Infeasibility::None;
+  int culprit = -1;  // the phase (BadPlacement) or zone (Thermal*) at fault
+
+  double energyJ = 0.0;  // E(x), the unified energy equation
+  double dynamicJ = 0.0;
+  double leakageJ = 0.0;
+  double idleJ = 0.0;
+  double dramJ = 0.0;
+  double baseJ = 0.0;
+  double horizonS = 0.0;  // max(requested horizon, makespan)
+  double makespanS = 0.0;
+  double underUtilisation = 0.0;  // U(x)
+  double rho = 0.0;
+  double cpq = 0.0;
+
+  std::array<double, kMaxWorkloads> latencyS{};  // per workload: its last phase's end
+  std::array<PhaseResult, kMaxPhases> phases{};
+  std::array<double, kMaxZones> peakTempC{};
+  std::array<double, kMaxZones> endTempC{};
+};
+
+// MODEL.md §3-6 for a whole placement. Phases placed on one device run one after another in
+// list order; a workload's decode starts after its prefill ends; phases on different devices
+// run concurrently and share DRAM bandwidth (§3 processor sharing), so the evaluation walks
+// the piecewise-constant segments between phase starts and ends, carrying each zone's
+// temperature through them (§5 transient) and summing the energy equation (§6).
+// Fixed memory: construction copies the SoC; evaluate() never allocates.
+class EnergyModel {
+ public:
+  explicit EnergyModel(const SocSpec& soc);
+
+  const SocSpec& soc() const { return soc_; }
+  // Calibrated values (§7) replace the board file's as they become confident.
+  void setEta(int device, int workload, double eta);
+  double eta(int device, int workload) const;
+  void setKappaM(double kappaM) { soc_.kappaM = kappaM; }
+  void setDynCoeff(int device, double dynCoeff) { soc_.devices[device].dynCoeff = dynCoeff; }
+  void setLeakage(int device, const LeakageParams& leak) { soc_.devices[device].leakage = leak; }
+  void setIdleW(int device, double idleW) { soc_.devices[device].idleW = idleW; }
+  void setZoneRc(int zone, double rThKPerW, double cThJPerK);
+  void setAmbientC(double ambientC) { soc_.ambientC = ambientC; }
+  // Zone temperatures at the start of the horizon (default: ambient).
+  void setZoneTempC(int zone, double tempC) { startTempC_[zone] = tempC; }
+
+  void evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
+                Evaluation* out) const;
+
+ private:
+  SocSpec soc_;
+  std::array<std::array<double, kMaxWorkloads>, kMaxDevices> eta_{};
+  std::array<double, kMaxZones> startTempC_{};
+};
+
+}  // namespace qeil::energy

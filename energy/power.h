@@ -1,0 +1,16 @@
+#pragma once
+
+#include "energy/soc.h"
+
+namespace qeil::energy {
+
+// MODEL.md §5 Phi: the physics of one device's power.
+
+// P_dyn = C * V^2 * f * active_cores * u, C in the Linux EM convention (uW / MHz / V^2).
+double dynamicPowerW(double dynCoeff, const Opp& opp, double activeCores, double activity);
+// P_leak(T, V) = P_leak0 * (V / V_nom) * exp(lambda * (T - T_0)).
+double leakagePowerW(const LeakageParams& leak, double voltV, double tempC);
+// Phi = P_dyn / (P_dyn + P_leak): the share of power that does switching work.
+double thermalYield(double dynamicW, double leakageW);
+
+}  // namespace qeil::energy

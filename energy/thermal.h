@@ -1,0 +1,50 @@
+#pragma once
+
+#include "energy/soc.h"
+#include "hal/fixed_vector.h"
+
+namespace qeil::energy {
+
+// MODEL.md §5: the leakage of every device in one thermal zone, at their present voltages:
+// L(T) = sum_i a_i * exp(lambda_i * (T - T0_i)), a_i = P_leak0_i * V_i / V_nom_i.
+class ZoneLeakage {
+ public:
+  void clear() { terms_.clear(); }
+  void add(const LeakageParams& leak, double voltV);
+  double powerW(double tempC) const;
+  double slopeWPerK(double tempC) const;  // dL/dT
+
+ private:
+  struct Term {
+    double coeffW;
+    double lambdaPerK;
+    double refTempC;
+  };
+  FixedVector<Term, kMaxDevices> terms_;
+};
+
+struct SteadyState {
+  bool runaway = false;  // no stable fixed point below the critical trip
+  double tempC = 0.0;    // the stable fixed point (when not runaway)
+};
+
+// MODEL.md §5 thermal fixed point: T = T_amb + R_th * (P + L(T)), P being the zone's power other
+// than leakage. The stable root is the one where R_th * dL/dT < 1; when that never holds before
+// the root, or the root lies above the critical trip, the zone runs away.
+SteadyState steadyState(const ZoneSpec& zone, double ambientC, double otherW,
+                        const ZoneLeakage& leakage);
+
+struct ThermalStep {
+  double endC = 0.0;
+  double peakC = 0.0;     // the highest temperature during the step
+  double leakageJ = 0.0;  // leakage energy over the step
+};
+
+// MODEL.md §5 transient: C_th dT/dt = P + L(T) - (T - T_amb) / R_th over `dtS` with P constant.
+// Leakage is linearised around the temperature at the start of each sub-step (at most
+// `maxSubstepS` long) and the linear ODE is solved exactly, so a sub-step is monotone and its
+// peak is at one end.
+ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC, double otherW,
+                            const ZoneLeakage& leakage, double dtS, double maxSubstepS);
+
+}  // namespace qeil::energy
