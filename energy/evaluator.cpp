@@ -1,0 +1,466 @@
+#include "energy/evaluator.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+#include "energy/cpq.h"
+#include "energy/power.h"
+#include "energy/roofline.h"
+#include "energy/thermal.h"
+
+namespace qeil::energy {
+namespace {
+
+// MODEL.md §5 transient: leakage is linearised over a thermal sub-step, so a sub-step is kept
+// to a tenth of the zone's time constant R*C (the formula tests show ~0.05 K against a fine
+// Euler integration at that size).
+constexpr double kSubstepPerTimeConstant = 0.1;
+// Work left below this fraction of a phase's FLOPs is rounding: it ends with the segment.
+constexpr double kDoneFraction = 1e-12;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+const char* infeasibilityName(Infeasibility reason) {
+  switch (reason) {
+    case Infeasibility::None:
+      return "none";
+    case Infeasibility::BadPlacement:
+      return "bad-placement";
+    case Infeasibility::Memory:
+      return "memory";
+    case Infeasibility::ThermalMargin:
+      return "thermal-margin";
+    case Infeasibility::ThermalRunaway:
+      return "thermal-runaway";
+  }
+  return "unknown";
+}
+
+EnergyModel::EnergyModel(const SocSpec& soc) : soc_(soc) {
+  startTempC_.fill(std::numeric_limits<double>::quiet_NaN());
+  for (size_t z = 0; z < soc_.zones.size(); ++z)
+    setZoneRc(static_cast<int>(z), soc_.zones[z].rThKPerW, soc_.zones[z].cThJPerK);
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    const DeviceSpec& dev = soc_.devices[d];
+    eta_[d].fill(dev.defaultEta);
+    assert(dev.zone >= 0 && dev.zone < static_cast<int>(soc_.zones.size()));
+    zoneDevices_[dev.zone].push_back(static_cast<int>(d));
+    // MODEL.md §6 U(x) weighs device d by pi_d: its highest peak over the data types it runs,
+    // at its top OPP with all cores. A fixed weight per device, so U measures idle capacity
+    // whatever data types the placed phases happen to use.
+    if (dev.opps.empty()) continue;
+    const double perCycle = *std::max_element(dev.flopsPerCycle.begin(), dev.flopsPerCycle.end());
+    topPeakFlops_[d] = dev.cores * perCycle * dev.opps.back().freqHz;
+  }
+}
+
+void EnergyModel::setEta(int device, int workload, double eta) {
+  assert(device >= 0 && device < static_cast<int>(soc_.devices.size()));
+  assert(workload >= 0 && workload < static_cast<int>(kMaxWorkloads));
+  eta_[device][workload] = eta;
+}
+
+double EnergyModel::eta(int device, int workload) const {
+  return eta_[device][workload];
+}
+
+void EnergyModel::setZoneRc(int zone, double rThKPerW, double cThJPerK) {
+  soc_.zones[zone].rThKPerW = rThKPerW;
+  soc_.zones[zone].cThJPerK = cThJPerK;
+  maxSubstepS_[zone] = kSubstepPerTimeConstant * rThKPerW * cThJPerK;
+}
+
+// One evaluation (MODEL.md §3-6): validation, the segment walk, the idle tail, the totals and
+// the constraints. Everything lives in fixed-size arrays on the caller's stack.
+class EnergyModel::Walk {
+ public:
+  Walk(const EnergyModel& model, const PhaseList& phases, const Placement& placement,
+       double horizonS, Evaluation* out)
+      : soc_(model.soc_),
+        model_(model),
+        phases_(phases),
+        placement_(placement),
+        requestedHorizonS_(horizonS),
+        out_(*out),
+        n_(static_cast<int>(phases.size())) {}
+
+  void run();
+
+ private:
+  // What a phase needs for the walk, fixed for the evaluation, plus its progress.
+  struct PhaseRun {
+    int device;
+    int next;          // the next phase in its device's queue (list order), -1: none
+    int pred;          // its workload's previous phase (list order), -1: none
+    double cores;      // cores used
+    double peakFlops;  // pi at its OPP and cores (§1)
+    double speed;      // eta / (1 + CPQ): progress in FLOP/s per FLOP/s attainable (§3, §4)
+    double needBps;    // the beta_eff that makes it compute-bound, pi / I
+    double remainingFlops;
+    bool started;
+    bool done;
+  };
+
+  bool reject(Infeasibility reason, int culprit);
+  bool validate();
+  bool validatePhase(int i);
+  bool placeInMemory();
+  void setUp();
+  void startReady(double nowS);
+  double plan();
+  void spend(double dtS);
+  void stepZones(double dtS);
+  void advance(double dtS, double endS);
+  void finish(int i, double endS);
+  void idleTail();
+  void totals();
+  void checkThermal();
+
+  const SocSpec& soc_;
+  const EnergyModel& model_;
+  const PhaseList& phases_;
+  const Placement& placement_;
+  const double requestedHorizonS_;
+  Evaluation& out_;
+  const int n_;
+  int doneCount_ = 0;
+
+  std::array<PhaseRun, kMaxPhases> run_;
+
+  // Per device.
+  std::array<bool, kMaxDevices> powered_{};
+  std::array<int, kMaxDevices> head_{};          // the phase its queue is at, -1: empty
+  std::array<double, kMaxDevices> idleVoltV_{};  // powered but idle: its lowest OPP
+  std::array<double, kMaxDevices> dynW_{};       // this segment
+  std::array<double, kMaxDevices> voltV_{};      // this segment; 0: power-gated
+  std::array<double, kMaxDevices> busyS_{};
+  double poweredIdleW_ = 0.0;
+
+  // The phases running in this segment (one per device at most).
+  int running_ = 0;
+  std::array<int, kMaxDevices> runPhase_{};
+  std::array<double, kMaxDevices> capBps_{};
+  std::array<double, kMaxDevices> betaBps_{};
+  std::array<double, kMaxDevices> rate_{};  // FLOP/s of progress
+  std::array<double, kMaxDevices> dasi_{};
+  int first_ = -1;  // the running slot that ends the segment
+
+  // Per zone.
+  std::array<bool, kMaxZones> zonePowered_{};
+  std::array<double, kMaxZones> tempC_{};
+  std::array<double, kMaxZones> worstW_{};        // highest non-leakage power of any segment
+  std::array<double, kMaxDevices> worstVoltV_{};  // each device's voltage in that segment
+  ZoneLeakage leak_;
+};
+
+void EnergyModel::evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
+                           Evaluation* out) const {
+  Walk(*this, phases, placement, horizonS, out).run();
+}
+
+void EnergyModel::Walk::run() {
+  out_ = Evaluation{};
+  if (!validate() || !placeInMemory()) return;
+  setUp();
+  double nowS = 0.0;
+  // Every segment ends with at least one phase, so there are at most n_ of them (§6 piecewise).
+  while (doneCount_ < n_) {
+    startReady(nowS);
+    const double dtS = plan();
+    spend(dtS);
+    nowS += dtS;
+    advance(dtS, nowS);
+    ++out_.segments;
+  }
+  out_.makespanS = nowS;
+  out_.horizonS = std::max(requestedHorizonS_, nowS);
+  idleTail();
+  totals();
+  checkThermal();
+  out_.feasible = out_.reason == Infeasibility::None;
+}
+
+// Keeps the first violated constraint.
+bool EnergyModel::Walk::reject(Infeasibility reason, int culprit) {
+  if (out_.reason == Infeasibility::None) {
+    out_.reason = reason;
+    out_.culprit = culprit;
+  }
+  return false;
+}
+
+bool EnergyModel::Walk::validate() {
+  if (placement_.size() != phases_.size()) {
+    return reject(Infeasibility::BadPlacement,
+                  static_cast<int>(std::min(placement_.size(), phases_.size())));
+  }
+  for (int i = 0; i < n_; ++i) {
+    if (!validatePhase(i)) return reject(Infeasibility::BadPlacement, i);
+  }
+  return true;
+}
+
+// A phase the walk can run: indices in range, a data type the device has, and a positive rate
+// of progress (an OPP with a frequency, a memory path when it moves bytes, eta > 0).
+bool EnergyModel::Walk::validatePhase(int i) {
+  const Phase& p = phases_[i];
+  const PhasePlacement& at = placement_[i];
+  if (p.workload < 0 || p.workload >= static_cast<int>(kMaxWorkloads)) return false;
+  if (at.device < 0 || at.device >= static_cast<int>(soc_.devices.size())) return false;
+  const DeviceSpec& dev = soc_.devices[at.device];
+  if (at.opp < 0 || at.opp >= static_cast<int>(dev.opps.size())) return false;
+  if (at.cores < 0 || at.cores > dev.cores) return false;
+  if (!(dev.flopsPerCycle[static_cast<size_t>(p.dtype)] > 0.0)) return false;
+  if (!(p.flops >= 0.0) || !(p.bytes >= 0.0)) return false;
+  if (p.bytes > 0.0 && !(dev.maxBandwidthBps > 0.0 && soc_.dramBandwidthBps > 0.0)) return false;
+  const int cores = at.cores == 0 ? dev.cores : at.cores;
+  return peakFlops(dev, dev.opps[at.opp], cores, p.dtype) > 0.0 &&
+         model_.eta_[at.device][p.workload] > 0.0;
+}
+
+// MODEL.md §4 CPQ: one unified pool; each workload's footprint counts once, however many of
+// its phases are placed. Returns false when no phase could finish (rho >= 1).
+bool EnergyModel::Walk::placeInMemory() {
+  std::array<double, kMaxWorkloads> footprint{};
+  for (const Phase& p : phases_)
+    footprint[p.workload] = std::max(footprint[p.workload], p.footprintBytes);
+  double placedBytes = 0.0;
+  for (double bytes : footprint)
+    placedBytes += bytes;
+  out_.rho = memoryPressure(placedBytes, soc_.memReservedBytes, soc_.memCapacityBytes);
+  out_.cpq = cpq(out_.rho, soc_.kappaM);
+  if (!memoryFeasible(out_.rho, soc_.rhoMax)) reject(Infeasibility::Memory, -1);
+  return out_.rho < 1.0;
+}
+
+void EnergyModel::Walk::setUp() {
+  std::array<int, kMaxDevices> lastOnDevice;
+  lastOnDevice.fill(-1);
+  head_.fill(-1);
+  std::array<int, kMaxWorkloads> lastOfWorkload;
+  lastOfWorkload.fill(-1);
+  for (int i = 0; i < n_; ++i) {
+    const Phase& p = phases_[i];
+    const PhasePlacement& at = placement_[i];
+    const DeviceSpec& dev = soc_.devices[at.device];
+    PhaseRun& r = run_[i];
+    r.device = at.device;
+    r.next = -1;
+    r.pred = lastOfWorkload[p.workload];
+    r.cores = at.cores == 0 ? dev.cores : at.cores;
+    r.peakFlops = peakFlops(dev, dev.opps[at.opp], static_cast<int>(r.cores), p.dtype);
+    r.speed = model_.eta_[at.device][p.workload] / (1.0 + out_.cpq);
+    r.needBps = p.flops > 0.0 ? r.peakFlops * p.bytes / p.flops : 0.0;
+    r.remainingFlops = p.flops;
+    r.started = r.done = false;
+    lastOfWorkload[p.workload] = i;
+    if (lastOnDevice[at.device] < 0) {
+      head_[at.device] = i;
+    } else {
+      run_[lastOnDevice[at.device]].next = i;
+    }
+    lastOnDevice[at.device] = i;
+    out_.phases[i].startS = out_.phases[i].endS = 0.0;
+  }
+  // MODEL.md §6: a device is powered for the whole horizon when the OS keeps it up or when a
+  // phase is placed on it; otherwise it is power-gated and contributes nothing.
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    const DeviceSpec& dev = soc_.devices[d];
+    powered_[d] = dev.alwaysPowered || lastOnDevice[d] >= 0;
+    if (!powered_[d]) continue;
+    poweredIdleW_ += dev.idleW;
+    idleVoltV_[d] = dev.opps.empty() ? 0.0 : dev.opps[0].voltV;
+    zonePowered_[dev.zone] = true;
+  }
+  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+    const double setC = model_.startTempC_[z];
+    tempC_[z] = std::isnan(setC) ? soc_.ambientC : setC;
+    out_.peakTempC[z] = tempC_[z];
+    worstW_[z] = -kInf;
+  }
+}
+
+// A device runs the phase at the head of its queue once that phase's workload predecessor
+// has ended (a decode waits for its prefill, even on another device).
+void EnergyModel::Walk::startReady(double nowS) {
+  running_ = 0;
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    const int i = head_[d];
+    if (i < 0) continue;
+    PhaseRun& r = run_[i];
+    if (!r.started) {
+      if (r.pred >= 0 && !run_[r.pred].done) continue;
+      r.started = true;
+      out_.phases[i].startS = nowS;
+    }
+    runPhase_[running_++] = i;
+  }
+  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
+}
+
+// MODEL.md §3: the running phases share beta_soc (processor sharing, each capped by its
+// device's beta_d and by what makes it compute-bound); each progresses at eta * A / (1 + CPQ).
+// Returns the time to the next phase end.
+double EnergyModel::Walk::plan() {
+  for (int k = 0; k < running_; ++k) {
+    const PhaseRun& r = run_[runPhase_[k]];
+    capBps_[k] = std::min(soc_.devices[r.device].maxBandwidthBps, r.needBps);
+  }
+  shareBandwidth(capBps_.data(), running_, soc_.dramBandwidthBps, betaBps_.data());
+  double dtS = kInf;
+  for (int k = 0; k < running_; ++k) {
+    const int i = runPhase_[k];
+    const PhaseRun& r = run_[i];
+    // A phase that moves no bytes, or gets all it needs, is compute-bound: A = pi.
+    const bool computeBound = betaBps_[k] >= r.needBps;
+    const double attainable =
+        computeBound ? r.peakFlops
+                     : attainableFlops(r.peakFlops, phases_[i].arithmeticIntensity(), betaBps_[k]);
+    dasi_[k] = attainable / r.peakFlops;
+    rate_[k] = r.speed * attainable;
+    const double leftS = r.remainingFlops / rate_[k];
+    if (leftS < dtS) {
+      dtS = leftS;
+      first_ = k;
+    }
+  }
+  return dtS;
+}
+
+// MODEL.md §5-6: the segment's dynamic, idle and (via the zones) leakage energy.
+void EnergyModel::Walk::spend(double dtS) {
+  if (!(dtS > 0.0)) return;  // a phase with no work: nothing to integrate
+  dynW_.fill(0.0);
+  voltV_ = idleVoltV_;
+  for (int k = 0; k < running_; ++k) {
+    const int i = runPhase_[k];
+    const PhaseRun& r = run_[i];
+    const DeviceSpec& dev = soc_.devices[r.device];
+    const Opp& opp = dev.opps[placement_[i].opp];
+    dynW_[r.device] = dynamicPowerW(dev.dynCoeff, opp, r.cores, dasi_[k]);  // u = DASI (§5)
+    voltV_[r.device] = opp.voltV;
+    busyS_[r.device] += dtS;
+    PhaseResult& res = out_.phases[i];
+    res.dasi += dasi_[k] * dtS;  // time integrals, divided by the run time in totals()
+    res.bandwidthBps += betaBps_[k] * dtS;
+    res.energyJ += dynW_[r.device] * dtS;
+    out_.dynamicJ += dynW_[r.device] * dtS;
+  }
+  out_.idleJ += poweredIdleW_ * dtS;
+  stepZones(dtS);
+}
+
+// MODEL.md §5 transient per zone: its devices' dynamic and idle power drive it, their leakage
+// at their present voltages feeds back. A zone with nothing powered that sits at ambient stays
+// there exactly, so it is skipped.
+void EnergyModel::Walk::stepZones(double dtS) {
+  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+    if (!zonePowered_[z] && tempC_[z] == soc_.ambientC) continue;
+    double otherW = 0.0;
+    leak_.clear();
+    for (int d : model_.zoneDevices_[z]) {
+      if (!powered_[d]) continue;
+      otherW += soc_.devices[d].idleW + dynW_[d];
+      if (voltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, voltV_[d]);
+    }
+    const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], otherW, leak_,
+                                             dtS, model_.maxSubstepS_[z]);
+    tempC_[z] = step.endC;
+    out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
+    out_.leakageJ += step.leakageJ;
+    if (otherW > worstW_[z]) {
+      worstW_[z] = otherW;
+      for (int d : model_.zoneDevices_[z])
+        worstVoltV_[d] = powered_[d] ? voltV_[d] : 0.0;
+    }
+  }
+}
+
+// Progress over the segment; the phase that set its length ends, and any other within rounding.
+void EnergyModel::Walk::advance(double dtS, double endS) {
+  for (int k = 0; k < running_; ++k) {
+    const int i = runPhase_[k];
+    PhaseRun& r = run_[i];
+    r.remainingFlops -= rate_[k] * dtS;
+    if (k == first_ || r.remainingFlops <= kDoneFraction * phases_[i].flops) finish(i, endS);
+  }
+}
+
+void EnergyModel::Walk::finish(int i, double endS) {
+  PhaseRun& r = run_[i];
+  r.done = true;
+  r.remainingFlops = 0.0;
+  out_.phases[i].endS = endS;
+  head_[r.device] = r.next;
+  ++doneCount_;
+}
+
+// MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
+void EnergyModel::Walk::idleTail() {
+  const double dtS = out_.horizonS - out_.makespanS;
+  if (!(dtS > 0.0)) return;
+  dynW_.fill(0.0);
+  voltV_ = idleVoltV_;
+  out_.idleJ += poweredIdleW_ * dtS;
+  stepZones(dtS);
+}
+
+// MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
+void EnergyModel::Walk::totals() {
+  for (int i = 0; i < n_; ++i) {
+    const Phase& p = phases_[i];
+    PhaseResult& res = out_.phases[i];
+    const double runS = res.endS - res.startS;
+    if (runS > 0.0) {
+      res.dasi /= runS;
+      res.bandwidthBps /= runS;
+    }
+    const double dramJ = p.bytes * soc_.dramJPerByte;
+    res.energyJ += dramJ;
+    out_.dramJ += dramJ;
+    out_.latencyS[p.workload] = std::max(out_.latencyS[p.workload], res.endS);
+  }
+  out_.baseJ = soc_.baseW * out_.horizonS;
+  out_.energyJ = out_.dynamicJ + out_.leakageJ + out_.idleJ + out_.dramJ + out_.baseJ;
+  // U = 1 - sum_d busy_d pi_d / sum_{d powered} pi_d, busy_d its share of the makespan.
+  double busyFlops = 0.0;
+  double poweredFlops = 0.0;
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    if (!powered_[d]) continue;
+    poweredFlops += model_.topPeakFlops_[d];
+    if (out_.makespanS > 0.0) busyFlops += busyS_[d] / out_.makespanS * model_.topPeakFlops_[d];
+  }
+  out_.underUtilisation = poweredFlops > 0.0 ? 1.0 - busyFlops / poweredFlops : 0.0;
+  for (size_t z = 0; z < soc_.zones.size(); ++z)
+    out_.endTempC[z] = tempC_[z];
+}
+
+// MODEL.md §5 constraints, zone by zone: the peak over the horizon must stay below the passive
+// trip minus the margin; and the zone's worst segment (highest non-leakage power, with the
+// voltages its devices had then), were it sustained, must settle below the critical trip.
+void EnergyModel::Walk::checkThermal() {
+  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+    const ZoneSpec& zone = soc_.zones[z];
+    if (out_.peakTempC[z] > zone.passiveTripC - soc_.thermalMarginK) {
+      reject(Infeasibility::ThermalMargin, static_cast<int>(z));
+    }
+  }
+  if (out_.reason != Infeasibility::None) return;  // the first violation is already known
+  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+    if (worstW_[z] == -kInf) continue;  // never stepped: nothing powered, or no time passed
+    leak_.clear();
+    for (int d : model_.zoneDevices_[z]) {
+      if (worstVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, worstVoltV_[d]);
+    }
+    if (steadyState(soc_.zones[z], soc_.ambientC, worstW_[z], leak_).runaway) {
+      reject(Infeasibility::ThermalRunaway, static_cast<int>(z));
+      return;
+    }
+  }
+}
+
+}  // namespace qeil::energy
