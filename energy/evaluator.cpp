@@ -113,7 +113,9 @@ class EnergyModel::Walk {
   void startReady(double nowS);
   double plan();
   void spend(double dtS);
-  void stepZones(double dtS);
+  void feedZones(double dtS);
+  bool zoneUnchanged(size_t z, double otherW) const;
+  void flushZone(size_t z);
   void advance(double dtS, double endS);
   void finish(int i, double endS);
   void idleTail();
@@ -152,8 +154,12 @@ class EnergyModel::Walk {
   // Per zone.
   std::array<bool, kMaxZones> zonePowered_{};
   std::array<double, kMaxZones> tempC_{};
-  std::array<double, kMaxZones> worstW_{};        // highest non-leakage power of any segment
-  std::array<double, kMaxDevices> worstVoltV_{};  // each device's voltage in that segment
+  // The stretch of constant power and voltages not yet integrated.
+  std::array<double, kMaxZones> pendingS_{};
+  std::array<double, kMaxZones> pendingW_{};        // non-leakage power
+  std::array<double, kMaxDevices> pendingVoltV_{};  // 0: gated
+  std::array<double, kMaxZones> worstW_{};          // highest non-leakage power of any stretch
+  std::array<double, kMaxDevices> worstVoltV_{};    // each device's voltage in that stretch
   ZoneLeakage leak_;
 };
 
@@ -351,33 +357,58 @@ void EnergyModel::Walk::spend(double dtS) {
     out_.dynamicJ += dynW_[r.device] * dtS;
   }
   out_.idleJ += poweredIdleW_ * dtS;
-  stepZones(dtS);
+  feedZones(dtS);
 }
 
 // MODEL.md §5 transient per zone: its devices' dynamic and idle power drive it, their leakage
-// at their present voltages feeds back. A zone with nothing powered that sits at ambient stays
-// there exactly, so it is skipped.
-void EnergyModel::Walk::stepZones(double dtS) {
+// at their present voltages feeds back. Each zone is integrated over the stretches in which its
+// own power and voltages stay the same: a phase starting or ending elsewhere does not split
+// them, so a zone's temperature depends on its own power history only, and a zone in which
+// nothing changes costs nothing. A zone with nothing powered at ambient stays there: skipped.
+void EnergyModel::Walk::feedZones(double dtS) {
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
     if (!zonePowered_[z] && tempC_[z] == soc_.ambientC) continue;
     double otherW = 0.0;
-    leak_.clear();
     for (int d : model_.zoneDevices_[z]) {
-      if (!powered_[d]) continue;
-      otherW += soc_.devices[d].idleW + dynW_[d];
-      if (voltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, voltV_[d]);
+      if (powered_[d]) otherW += soc_.devices[d].idleW + dynW_[d];
     }
-    const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], otherW, leak_,
-                                             dtS, model_.maxSubstepS_[z]);
-    tempC_[z] = step.endC;
-    out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
-    out_.leakageJ += step.leakageJ;
-    if (otherW > worstW_[z]) {
-      worstW_[z] = otherW;
-      for (int d : model_.zoneDevices_[z])
-        worstVoltV_[d] = powered_[d] ? voltV_[d] : 0.0;
+    if (zoneUnchanged(z, otherW)) {
+      pendingS_[z] += dtS;
+      continue;
     }
+    flushZone(z);
+    pendingS_[z] = dtS;
+    pendingW_[z] = otherW;
+    for (int d : model_.zoneDevices_[z])
+      pendingVoltV_[d] = voltV_[d];
   }
+}
+
+bool EnergyModel::Walk::zoneUnchanged(size_t z, double otherW) const {
+  if (pendingS_[z] == 0.0 || otherW != pendingW_[z]) return false;
+  for (int d : model_.zoneDevices_[z]) {
+    if (voltV_[d] != pendingVoltV_[d]) return false;
+  }
+  return true;
+}
+
+void EnergyModel::Walk::flushZone(size_t z) {
+  if (pendingS_[z] == 0.0) return;
+  leak_.clear();
+  for (int d : model_.zoneDevices_[z]) {
+    if (pendingVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, pendingVoltV_[d]);
+  }
+  const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], pendingW_[z],
+                                           leak_, pendingS_[z], model_.maxSubstepS_[z]);
+  tempC_[z] = step.endC;
+  out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
+  out_.leakageJ += step.leakageJ;
+  if (pendingW_[z] > worstW_[z]) {
+    worstW_[z] = pendingW_[z];
+    for (int d : model_.zoneDevices_[z])
+      worstVoltV_[d] = pendingVoltV_[d];
+  }
+  pendingS_[z] = 0.0;
 }
 
 // Progress over the segment; the phase that set its length ends, and any other within rounding.
@@ -400,13 +431,17 @@ void EnergyModel::Walk::finish(int i, double endS) {
 }
 
 // MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
+// Then every zone's last stretch is integrated.
 void EnergyModel::Walk::idleTail() {
   const double dtS = out_.horizonS - out_.makespanS;
-  if (!(dtS > 0.0)) return;
-  dynW_.fill(0.0);
-  voltV_ = idleVoltV_;
-  out_.idleJ += poweredIdleW_ * dtS;
-  stepZones(dtS);
+  if (dtS > 0.0) {
+    dynW_.fill(0.0);
+    voltV_ = idleVoltV_;
+    out_.idleJ += poweredIdleW_ * dtS;
+    feedZones(dtS);
+  }
+  for (size_t z = 0; z < soc_.zones.size(); ++z)
+    flushZone(z);
 }
 
 // MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
