@@ -449,6 +449,24 @@ TEST(Evaluator, HorizonPastTheMakespanAddsIdleAndBaseEnergy) {
   EXPECT_NEAR(longH.baseJ, 11.0, 1e-12);
 }
 
+TEST(Evaluator, AZoneTemperatureDependsOnlyOnItsOwnPowerHistory) {
+  SocSpec s = soc(2);
+  s.devices[0].leakage.lambdaPerK = 0.03;
+  EnergyModel model(s);
+  Case alone;
+  alone.add(prefill(0), 0);
+  Case busy = alone;
+  busy.add(decode(1), 1);  // ends at 0.2 s in the other zone, splitting the walk there
+  const Evaluation a = evaluate(model, alone, 10.0);
+  const Evaluation b = evaluate(model, busy, 10.0);
+  ASSERT_EQ(b.segments, 2);
+  // The prefill needs only 0.1 GB/s and gets it either way, so zone 0 sees the same power and
+  // is integrated over the same stretches: [0, 1] running, [1, 10] idle.
+  EXPECT_DOUBLE_EQ(a.peakTempC[0], b.peakTempC[0]);
+  EXPECT_DOUBLE_EQ(a.endTempC[0], b.endTempC[0]);
+  EXPECT_GT(b.peakTempC[1], a.peakTempC[1]);
+}
+
 TEST(Evaluator, ZoneStartTemperatureDefaultsToTheAmbientOfTheDay) {
   EnergyModel model(soc(1));
   model.setAmbientC(35);
