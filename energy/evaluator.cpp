@@ -20,6 +20,10 @@ constexpr double kSubstepPerTimeConstant = 0.1;
 // Work left below this fraction of a phase's FLOPs is rounding: it ends with the segment.
 constexpr double kDoneFraction = 1e-12;
 
+// The runaway pre-check's g(T_crit) must clear zero by this much to skip the Newton solve; far
+// above the solve's rounding (1e-9 K steps).
+constexpr double kClearlyBelowK = 1e-6;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 }  // namespace
@@ -75,7 +79,9 @@ void EnergyModel::setZoneRc(int zone, double rThKPerW, double cThJPerK) {
 }
 
 // One evaluation (MODEL.md §3-6): validation, the segment walk, the idle tail, the totals and
-// the constraints. Everything lives in fixed-size arrays on the caller's stack.
+// the constraints. Everything lives in fixed-size arrays on the caller's stack. The running set,
+// the devices' power and the zones' inputs are kept up to date as phases start and end, so a
+// segment costs work only for what changed in it.
 class EnergyModel::Walk {
  public:
   Walk(const EnergyModel& model, const PhaseList& phases, const Placement& placement,
@@ -96,10 +102,14 @@ class EnergyModel::Walk {
     int device;
     int next;          // the next phase in its device's queue (list order), -1: none
     int pred;          // its workload's previous phase (list order), -1: none
-    double cores;      // cores used
+    int succ;          // its workload's next phase, -1: none
     double peakFlops;  // pi at its OPP and cores (§1)
+    double intensity;  // I, FLOP/byte
+    double needBps;    // the beta_eff that makes it compute-bound, pi / I (0: no bytes)
+    double capBps;     // what it can use: min(beta_d, needBps) (§3)
     double speed;      // eta / (1 + CPQ): progress in FLOP/s per FLOP/s attainable (§3, §4)
-    double needBps;    // the beta_eff that makes it compute-bound, pi / I
+    double fullDynW;   // dynamic power at activity 1 (§5)
+    double voltV;
     double remainingFlops;
     bool started;
     bool done;
@@ -110,17 +120,22 @@ class EnergyModel::Walk {
   bool validatePhase(int i);
   bool placeInMemory();
   void setUp();
-  void startReady(double nowS);
+  void setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
+                  std::array<int, kMaxWorkloads>* lastOfWorkload);
+  void setUpPower();
+  void tryStart(int i, double nowS);
   double plan();
+  void share();
   void spend(double dtS);
+  void setDevicePower(int d, double dynW, double voltV);
   void feedZones(double dtS);
   bool zoneUnchanged(size_t z, double otherW) const;
   void flushZone(size_t z);
   void advance(double dtS, double endS);
-  void finish(int i, double endS);
   void idleTail();
   void totals();
   void checkThermal();
+  bool runaway(size_t z);
 
   const SocSpec& soc_;
   const EnergyModel& model_;
@@ -133,16 +148,7 @@ class EnergyModel::Walk {
 
   std::array<PhaseRun, kMaxPhases> run_;
 
-  // Per device.
-  std::array<bool, kMaxDevices> powered_{};
-  std::array<int, kMaxDevices> head_{};          // the phase its queue is at, -1: empty
-  std::array<double, kMaxDevices> idleVoltV_{};  // powered but idle: its lowest OPP
-  std::array<double, kMaxDevices> dynW_{};       // this segment
-  std::array<double, kMaxDevices> voltV_{};      // this segment; 0: power-gated
-  std::array<double, kMaxDevices> busyS_{};
-  double poweredIdleW_ = 0.0;
-
-  // The phases running in this segment (one per device at most).
+  // The phases running in this segment (one per device at most), in the order they started.
   int running_ = 0;
   std::array<int, kMaxDevices> runPhase_{};
   std::array<double, kMaxDevices> capBps_{};
@@ -151,8 +157,17 @@ class EnergyModel::Walk {
   std::array<double, kMaxDevices> dasi_{};
   int first_ = -1;  // the running slot that ends the segment
 
+  // Per device.
+  std::array<bool, kMaxDevices> powered_{};
+  std::array<int, kMaxDevices> head_{};          // the phase its queue is at, -1: empty
+  std::array<double, kMaxDevices> idleVoltV_{};  // powered but idle: its lowest OPP
+  std::array<double, kMaxDevices> dynW_{};       // now
+  std::array<double, kMaxDevices> voltV_{};      // now; 0: power-gated
+  double poweredIdleW_ = 0.0;
+
   // Per zone.
-  std::array<bool, kMaxZones> zonePowered_{};
+  std::array<bool, kMaxZones> zoneActive_{};  // something powered in it, or not at ambient
+  std::array<bool, kMaxZones> zoneDirty_{};   // a device's power or voltage changed
   std::array<double, kMaxZones> tempC_{};
   // The stretch of constant power and voltages not yet integrated.
   std::array<double, kMaxZones> pendingS_{};
@@ -173,9 +188,8 @@ void EnergyModel::Walk::run() {
   if (!validate() || !placeInMemory()) return;
   setUp();
   double nowS = 0.0;
-  // Every segment ends with at least one phase, so there are at most n_ of them (§6 piecewise).
+  // Every segment ends at least one phase, so there are at most n_ of them (§6 piecewise).
   while (doneCount_ < n_) {
-    startReady(nowS);
     const double dtS = plan();
     spend(dtS);
     nowS += dtS;
@@ -246,86 +260,88 @@ bool EnergyModel::Walk::placeInMemory() {
 void EnergyModel::Walk::setUp() {
   std::array<int, kMaxDevices> lastOnDevice;
   lastOnDevice.fill(-1);
-  head_.fill(-1);
   std::array<int, kMaxWorkloads> lastOfWorkload;
   lastOfWorkload.fill(-1);
-  for (int i = 0; i < n_; ++i) {
-    const Phase& p = phases_[i];
-    const PhasePlacement& at = placement_[i];
-    const DeviceSpec& dev = soc_.devices[at.device];
-    PhaseRun& r = run_[i];
-    r.device = at.device;
-    r.next = -1;
-    r.pred = lastOfWorkload[p.workload];
-    r.cores = at.cores == 0 ? dev.cores : at.cores;
-    r.peakFlops = peakFlops(dev, dev.opps[at.opp], static_cast<int>(r.cores), p.dtype);
-    r.speed = model_.eta_[at.device][p.workload] / (1.0 + out_.cpq);
-    r.needBps = p.flops > 0.0 ? r.peakFlops * p.bytes / p.flops : 0.0;
-    r.remainingFlops = p.flops;
-    r.started = r.done = false;
-    lastOfWorkload[p.workload] = i;
-    if (lastOnDevice[at.device] < 0) {
-      head_[at.device] = i;
-    } else {
-      run_[lastOnDevice[at.device]].next = i;
-    }
-    lastOnDevice[at.device] = i;
-    out_.phases[i].startS = out_.phases[i].endS = 0.0;
+  head_.fill(-1);
+  for (int i = 0; i < n_; ++i)
+    setUpPhase(i, &lastOnDevice, &lastOfWorkload);
+  setUpPower();
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    if (head_[d] >= 0) tryStart(head_[d], 0.0);
   }
-  // MODEL.md §6: a device is powered for the whole horizon when the OS keeps it up or when a
-  // phase is placed on it; otherwise it is power-gated and contributes nothing.
+}
+
+void EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
+                                   std::array<int, kMaxWorkloads>* lastOfWorkload) {
+  const Phase& p = phases_[i];
+  const PhasePlacement& at = placement_[i];
+  const DeviceSpec& dev = soc_.devices[at.device];
+  const Opp& opp = dev.opps[at.opp];
+  const int cores = at.cores == 0 ? dev.cores : at.cores;
+  PhaseRun& r = run_[i];
+  r.device = at.device;
+  r.next = r.succ = -1;
+  r.pred = (*lastOfWorkload)[p.workload];
+  if (r.pred >= 0) run_[r.pred].succ = i;
+  (*lastOfWorkload)[p.workload] = i;
+  const int before = (*lastOnDevice)[at.device];
+  (before < 0 ? head_[at.device] : run_[before].next) = i;
+  (*lastOnDevice)[at.device] = i;
+  r.peakFlops = peakFlops(dev, opp, cores, p.dtype);
+  r.intensity = p.arithmeticIntensity();
+  r.needBps = p.flops > 0.0 ? r.peakFlops * p.bytes / p.flops : 0.0;
+  r.capBps = std::min(dev.maxBandwidthBps, r.needBps);
+  r.speed = model_.eta_[at.device][p.workload] / (1.0 + out_.cpq);
+  r.fullDynW = dynamicPowerW(dev.dynCoeff, opp, cores, 1.0);
+  r.voltV = opp.voltV;
+  r.remainingFlops = p.flops;
+  r.started = r.done = false;
+}
+
+// MODEL.md §6: a device is powered for the whole horizon when the OS keeps it up or when a
+// phase is placed on it; otherwise it is power-gated and contributes nothing.
+void EnergyModel::Walk::setUpPower() {
   for (size_t d = 0; d < soc_.devices.size(); ++d) {
     const DeviceSpec& dev = soc_.devices[d];
-    powered_[d] = dev.alwaysPowered || lastOnDevice[d] >= 0;
+    powered_[d] = dev.alwaysPowered || head_[d] >= 0;
     if (!powered_[d]) continue;
     poweredIdleW_ += dev.idleW;
     idleVoltV_[d] = dev.opps.empty() ? 0.0 : dev.opps[0].voltV;
-    zonePowered_[dev.zone] = true;
+    voltV_[d] = idleVoltV_[d];
+    zoneActive_[dev.zone] = true;
   }
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
     const double setC = model_.startTempC_[z];
     tempC_[z] = std::isnan(setC) ? soc_.ambientC : setC;
     out_.peakTempC[z] = tempC_[z];
     worstW_[z] = -kInf;
+    // A zone with nothing powered at ambient stays there exactly: never integrated.
+    zoneActive_[z] = zoneActive_[z] || tempC_[z] != soc_.ambientC;
   }
 }
 
 // A device runs the phase at the head of its queue once that phase's workload predecessor
 // has ended (a decode waits for its prefill, even on another device).
-void EnergyModel::Walk::startReady(double nowS) {
-  running_ = 0;
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
-    const int i = head_[d];
-    if (i < 0) continue;
-    PhaseRun& r = run_[i];
-    if (!r.started) {
-      if (r.pred >= 0 && !run_[r.pred].done) continue;
-      r.started = true;
-      out_.phases[i].startS = nowS;
-    }
-    runPhase_[running_++] = i;
-  }
-  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
+void EnergyModel::Walk::tryStart(int i, double nowS) {
+  PhaseRun& r = run_[i];
+  if (r.started || head_[r.device] != i || (r.pred >= 0 && !run_[r.pred].done)) return;
+  r.started = true;
+  out_.phases[i].startS = nowS;
+  runPhase_[running_++] = i;
 }
 
-// MODEL.md §3: the running phases share beta_soc (processor sharing, each capped by its
-// device's beta_d and by what makes it compute-bound); each progresses at eta * A / (1 + CPQ).
+// MODEL.md §3: each running phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff).
 // Returns the time to the next phase end.
 double EnergyModel::Walk::plan() {
-  for (int k = 0; k < running_; ++k) {
-    const PhaseRun& r = run_[runPhase_[k]];
-    capBps_[k] = std::min(soc_.devices[r.device].maxBandwidthBps, r.needBps);
-  }
-  shareBandwidth(capBps_.data(), running_, soc_.dramBandwidthBps, betaBps_.data());
+  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
+  share();
   double dtS = kInf;
   for (int k = 0; k < running_; ++k) {
-    const int i = runPhase_[k];
-    const PhaseRun& r = run_[i];
+    const PhaseRun& r = run_[runPhase_[k]];
     // A phase that moves no bytes, or gets all it needs, is compute-bound: A = pi.
-    const bool computeBound = betaBps_[k] >= r.needBps;
-    const double attainable =
-        computeBound ? r.peakFlops
-                     : attainableFlops(r.peakFlops, phases_[i].arithmeticIntensity(), betaBps_[k]);
+    const double attainable = betaBps_[k] >= r.needBps
+                                  ? r.peakFlops
+                                  : attainableFlops(r.peakFlops, r.intensity, betaBps_[k]);
     dasi_[k] = attainable / r.peakFlops;
     rate_[k] = r.speed * attainable;
     const double leftS = r.remainingFlops / rate_[k];
@@ -337,37 +353,59 @@ double EnergyModel::Walk::plan() {
   return dtS;
 }
 
-// MODEL.md §5-6: the segment's dynamic, idle and (via the zones) leakage energy.
+// MODEL.md §3 processor sharing of beta_soc among the running phases, each capped by its
+// device's beta_d and by what makes it compute-bound. When the caps fit, each gets its cap,
+// which is what the water-filling would give.
+void EnergyModel::Walk::share() {
+  double capsBps = 0.0;
+  for (int k = 0; k < running_; ++k) {
+    capBps_[k] = run_[runPhase_[k]].capBps;
+    capsBps += capBps_[k];
+  }
+  if (capsBps <= soc_.dramBandwidthBps) {
+    betaBps_ = capBps_;
+  } else {
+    shareBandwidth(capBps_.data(), running_, soc_.dramBandwidthBps, betaBps_.data());
+  }
+}
+
+// MODEL.md §5-6: the segment's dynamic and idle energy; the zones take it from there.
 void EnergyModel::Walk::spend(double dtS) {
   if (!(dtS > 0.0)) return;  // a phase with no work: nothing to integrate
-  dynW_.fill(0.0);
-  voltV_ = idleVoltV_;
   for (int k = 0; k < running_; ++k) {
     const int i = runPhase_[k];
     const PhaseRun& r = run_[i];
-    const DeviceSpec& dev = soc_.devices[r.device];
-    const Opp& opp = dev.opps[placement_[i].opp];
-    dynW_[r.device] = dynamicPowerW(dev.dynCoeff, opp, r.cores, dasi_[k]);  // u = DASI (§5)
-    voltV_[r.device] = opp.voltV;
-    busyS_[r.device] += dtS;
+    const double dynW = r.fullDynW * dasi_[k];  // u = DASI (§5)
+    setDevicePower(r.device, dynW, r.voltV);
     PhaseResult& res = out_.phases[i];
     res.dasi += dasi_[k] * dtS;  // time integrals, divided by the run time in totals()
     res.bandwidthBps += betaBps_[k] * dtS;
-    res.energyJ += dynW_[r.device] * dtS;
-    out_.dynamicJ += dynW_[r.device] * dtS;
+    res.energyJ += dynW * dtS;
   }
   out_.idleJ += poweredIdleW_ * dtS;
   feedZones(dtS);
+}
+
+void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
+  if (dynW == dynW_[d] && voltV == voltV_[d]) return;
+  dynW_[d] = dynW;
+  voltV_[d] = voltV;
+  zoneDirty_[soc_.devices[d].zone] = true;
 }
 
 // MODEL.md §5 transient per zone: its devices' dynamic and idle power drive it, their leakage
 // at their present voltages feeds back. Each zone is integrated over the stretches in which its
 // own power and voltages stay the same: a phase starting or ending elsewhere does not split
 // them, so a zone's temperature depends on its own power history only, and a zone in which
-// nothing changes costs nothing. A zone with nothing powered at ambient stays there: skipped.
+// nothing changes costs nothing.
 void EnergyModel::Walk::feedZones(double dtS) {
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
-    if (!zonePowered_[z] && tempC_[z] == soc_.ambientC) continue;
+    if (!zoneActive_[z]) continue;
+    if (!zoneDirty_[z] && pendingS_[z] > 0.0) {
+      pendingS_[z] += dtS;
+      continue;
+    }
+    zoneDirty_[z] = false;
     double otherW = 0.0;
     for (int d : model_.zoneDevices_[z]) {
       if (powered_[d]) otherW += soc_.devices[d].idleW + dynW_[d];
@@ -411,23 +449,35 @@ void EnergyModel::Walk::flushZone(size_t z) {
   pendingS_[z] = 0.0;
 }
 
-// Progress over the segment; the phase that set its length ends, and any other within rounding.
+// Progress over the segment: the phase that set its length ends, with any other that is done
+// within rounding; their devices go idle and move on to their next queued phase, and their
+// workloads' next phases may start.
 void EnergyModel::Walk::advance(double dtS, double endS) {
+  std::array<int, kMaxDevices> ended;
+  int nEnded = 0;
+  int kept = 0;
   for (int k = 0; k < running_; ++k) {
     const int i = runPhase_[k];
     PhaseRun& r = run_[i];
     r.remainingFlops -= rate_[k] * dtS;
-    if (k == first_ || r.remainingFlops <= kDoneFraction * phases_[i].flops) finish(i, endS);
+    if (k == first_ || r.remainingFlops <= kDoneFraction * phases_[i].flops) {
+      r.remainingFlops = 0.0;
+      r.done = true;
+      out_.phases[i].endS = endS;
+      head_[r.device] = r.next;
+      setDevicePower(r.device, 0.0, idleVoltV_[r.device]);
+      ended[nEnded++] = i;
+    } else {
+      runPhase_[kept++] = i;
+    }
   }
-}
-
-void EnergyModel::Walk::finish(int i, double endS) {
-  PhaseRun& r = run_[i];
-  r.done = true;
-  r.remainingFlops = 0.0;
-  out_.phases[i].endS = endS;
-  head_[r.device] = r.next;
-  ++doneCount_;
+  running_ = kept;
+  doneCount_ += nEnded;
+  for (int e = 0; e < nEnded; ++e) {
+    const PhaseRun& r = run_[ended[e]];
+    if (r.next >= 0) tryStart(r.next, endS);
+    if (r.succ >= 0) tryStart(r.succ, endS);
+  }
 }
 
 // MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
@@ -435,10 +485,8 @@ void EnergyModel::Walk::finish(int i, double endS) {
 void EnergyModel::Walk::idleTail() {
   const double dtS = out_.horizonS - out_.makespanS;
   if (dtS > 0.0) {
-    dynW_.fill(0.0);
-    voltV_ = idleVoltV_;
     out_.idleJ += poweredIdleW_ * dtS;
-    feedZones(dtS);
+    feedZones(dtS);  // every device went idle as its last phase ended
   }
   for (size_t z = 0; z < soc_.zones.size(); ++z)
     flushZone(z);
@@ -446,6 +494,7 @@ void EnergyModel::Walk::idleTail() {
 
 // MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
 void EnergyModel::Walk::totals() {
+  std::array<double, kMaxDevices> busyS{};
   for (int i = 0; i < n_; ++i) {
     const Phase& p = phases_[i];
     PhaseResult& res = out_.phases[i];
@@ -454,6 +503,8 @@ void EnergyModel::Walk::totals() {
       res.dasi /= runS;
       res.bandwidthBps /= runS;
     }
+    busyS[run_[i].device] += runS;
+    out_.dynamicJ += res.energyJ;
     const double dramJ = p.bytes * soc_.dramJPerByte;
     res.energyJ += dramJ;
     out_.dramJ += dramJ;
@@ -467,7 +518,7 @@ void EnergyModel::Walk::totals() {
   for (size_t d = 0; d < soc_.devices.size(); ++d) {
     if (!powered_[d]) continue;
     poweredFlops += model_.topPeakFlops_[d];
-    if (out_.makespanS > 0.0) busyFlops += busyS_[d] / out_.makespanS * model_.topPeakFlops_[d];
+    if (out_.makespanS > 0.0) busyFlops += busyS[d] / out_.makespanS * model_.topPeakFlops_[d];
   }
   out_.underUtilisation = poweredFlops > 0.0 ? 1.0 - busyFlops / poweredFlops : 0.0;
   for (size_t z = 0; z < soc_.zones.size(); ++z)
@@ -475,7 +526,7 @@ void EnergyModel::Walk::totals() {
 }
 
 // MODEL.md §5 constraints, zone by zone: the peak over the horizon must stay below the passive
-// trip minus the margin; and the zone's worst segment (highest non-leakage power, with the
+// trip minus the margin; and the zone's worst stretch (highest non-leakage power, with the
 // voltages its devices had then), were it sustained, must settle below the critical trip.
 void EnergyModel::Walk::checkThermal() {
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
@@ -486,16 +537,32 @@ void EnergyModel::Walk::checkThermal() {
   }
   if (out_.reason != Infeasibility::None) return;  // the first violation is already known
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
-    if (worstW_[z] == -kInf) continue;  // never stepped: nothing powered, or no time passed
-    leak_.clear();
-    for (int d : model_.zoneDevices_[z]) {
-      if (worstVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, worstVoltV_[d]);
-    }
-    if (steadyState(soc_.zones[z], soc_.ambientC, worstW_[z], leak_).runaway) {
+    if (worstW_[z] == -kInf) continue;  // never integrated: nothing powered, or no time passed
+    if (runaway(z)) {
       reject(Infeasibility::ThermalRunaway, static_cast<int>(z));
       return;
     }
   }
+}
+
+// g(T) = T - T_amb - R (P + L(T)) is concave when every leakage term grows with T, so a stable
+// fixed point below the critical trip exists exactly when g(T_crit) > 0 (steadyState's own
+// argument, thermal.cpp). Checking that costs one exp per device instead of a Newton solve;
+// steadyState() decides everything that is not clearly clear.
+bool EnergyModel::Walk::runaway(size_t z) {
+  const ZoneSpec& zone = soc_.zones[z];
+  leak_.clear();
+  bool rising = true;
+  for (int d : model_.zoneDevices_[z]) {
+    if (!(worstVoltV_[d] > 0.0)) continue;
+    const LeakageParams& params = soc_.devices[d].leakage;
+    leak_.add(params, worstVoltV_[d]);
+    rising = rising && params.refW >= 0.0 && params.lambdaPerK >= 0.0;
+  }
+  const double critC = zone.criticalTripC;
+  const double gK = critC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leak_.powerW(critC));
+  if (rising && gK > kClearlyBelowK) return false;
+  return steadyState(zone, soc_.ambientC, worstW_[z], leak_).runaway;
 }
 
 }  // namespace qeil::energy
