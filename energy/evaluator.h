@@ -98,8 +98,8 @@ class EnergyModel {
 
   SocSpec soc_;
   std::array<std::array<double, kMaxWorkloads>, kMaxDevices> eta_{};
-  std::array<double, kMaxZones> startTempC_{};  // NaN: not set, start at ambient
-  std::array<double, kMaxZones> maxSubstepS_{};
+  std::array<double, kMaxZones> startTempC_{};   // NaN: not set, start at ambient
+  std::array<double, kMaxZones> maxSubstepS_{};  // when leakage outgrows conduction (§5)
   // Fixed by the board file (no setter changes them), so worked out once.
   std::array<double, kMaxDevices> topPeakFlops_{};  // U(x) weights, §6
   std::array<FixedVector<int, kMaxDevices>, kMaxZones> zoneDevices_;

@@ -467,6 +467,37 @@ TEST(Evaluator, AZoneTemperatureDependsOnlyOnItsOwnPowerHistory) {
   EXPECT_GT(b.peakTempC[1], a.peakTempC[1]);
 }
 
+// The sub-steps are sized from an error bound (0.02 K): check a hot, leaky transient against a
+// fine explicit integration of the same power history.
+TEST(Evaluator, ZoneTransientMatchesAFineIntegration) {
+  // Zone R 22 K/W, C 2.2 J/K (tau 48.4 s) from 40 C; leakage 0.25 W at 25 C and 1.0 V, lambda
+  // 0.035/K. A 120 s compute-bound phase at 1 GHz (eta 1/120): dyn 1 W + idle 0.3 W; then idle
+  // (0.3 W, leakage at 0.8 V) to a 300 s horizon. It peaks near 73.6 C, leakage near 1 W.
+  SocSpec s = soc(1);
+  s.zones[0] = zone(22, 2.2);
+  s.devices[0].leakage = {0.25, 1.0, 0.035, 25.0};
+  EnergyModel model(s);
+  model.setEta(0, 0, 1.0 / 120);
+  model.setZoneTempC(0, 40);
+  Case c;
+  c.add(prefill(0), 0);
+  const Evaluation e = evaluate(model, c, 300.0);
+  ASSERT_NEAR(e.makespanS, 120.0, 1e-9);
+  // Reference: explicit Euler with 1 ms steps over the same history.
+  double t = 40.0, peak = 40.0, leakJ = 0.0;
+  for (int i = 0; i < 300000; ++i) {
+    const bool running = i < 120000;
+    const double leakW = 0.25 * (running ? 1.0 : 0.8) * std::exp(0.035 * (t - 25));
+    leakJ += leakW * 1e-3;
+    t += 1e-3 * ((running ? 1.3 : 0.3) + leakW - (t - 25) / 22) / 2.2;
+    peak = std::max(peak, t);
+  }
+  EXPECT_GT(peak, 73.0);
+  EXPECT_NEAR(e.peakTempC[0], peak, 0.03);
+  EXPECT_NEAR(e.endTempC[0], t, 0.03);
+  EXPECT_NEAR(e.leakageJ, leakJ, 0.003 * leakJ);
+}
+
 TEST(Evaluator, ZoneStartTemperatureDefaultsToTheAmbientOfTheDay) {
   EnergyModel model(soc(1));
   model.setAmbientC(35);
