@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "energy/cpq.h"
@@ -128,12 +129,12 @@ class EnergyModel::Walk {
   void tryStart(int i, double nowS);
   double plan();
   void share();
-  void spend(double dtS);
+  void spend(double startS, double dtS);
   void setDevicePower(int d, double dynW, double voltV);
-  void feedZones(double dtS);
-  bool zoneUnchanged(size_t z, double otherW) const;
-  void flushZone(size_t z);
-  double substepS(size_t z, double lambdaMaxPerK) const;
+  void updateZones(double nowS);
+  bool zoneUnchanged(int z, double otherW) const;
+  void flushZone(int z, double endS);
+  double substepS(int z, double dtS, double lambdaMaxPerK) const;
   void advance(double dtS, double endS);
   void idleTail();
   void totals();
@@ -168,12 +169,12 @@ class EnergyModel::Walk {
   std::array<double, kMaxDevices> voltV_{};      // now; 0: power-gated
   double poweredIdleW_ = 0.0;
 
-  // Per zone.
-  std::array<bool, kMaxZones> zoneActive_{};  // something powered in it, or not at ambient
-  std::array<bool, kMaxZones> zoneDirty_{};   // a device's power or voltage changed
+  // Per zone (bit z of a mask: zone z).
+  uint32_t dirtyZones_ = 0;  // a device's power or voltage changed
   std::array<double, kMaxZones> tempC_{};
   // The stretch of constant power and voltages not yet integrated.
-  std::array<double, kMaxZones> pendingS_{};
+  std::array<bool, kMaxZones> pending_{};
+  std::array<double, kMaxZones> pendingFromS_{};
   std::array<double, kMaxZones> pendingW_{};        // non-leakage power
   std::array<double, kMaxDevices> pendingVoltV_{};  // 0: gated
   std::array<double, kMaxZones> worstW_{};          // highest non-leakage power of any stretch
@@ -194,7 +195,7 @@ void EnergyModel::Walk::run() {
   // Every segment ends at least one phase, so there are at most n_ of them (§6 piecewise).
   while (doneCount_ < n_) {
     const double dtS = plan();
-    spend(dtS);
+    spend(nowS, dtS);
     nowS += dtS;
     advance(dtS, nowS);
     ++out_.segments;
@@ -311,7 +312,7 @@ void EnergyModel::Walk::setUpPower() {
     poweredIdleW_ += dev.idleW;
     idleVoltV_[d] = dev.opps.empty() ? 0.0 : dev.opps[0].voltV;
     voltV_[d] = idleVoltV_[d];
-    zoneActive_[dev.zone] = true;
+    dirtyZones_ |= 1u << dev.zone;
   }
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
     const double setC = model_.startTempC_[z];
@@ -319,7 +320,7 @@ void EnergyModel::Walk::setUpPower() {
     out_.peakTempC[z] = tempC_[z];
     worstW_[z] = -kInf;
     // A zone with nothing powered at ambient stays there exactly: never integrated.
-    zoneActive_[z] = zoneActive_[z] || tempC_[z] != soc_.ambientC;
+    if (tempC_[z] != soc_.ambientC) dirtyZones_ |= 1u << z;
   }
 }
 
@@ -373,7 +374,7 @@ void EnergyModel::Walk::share() {
 }
 
 // MODEL.md §5-6: the segment's dynamic and idle energy; the zones take it from there.
-void EnergyModel::Walk::spend(double dtS) {
+void EnergyModel::Walk::spend(double startS, double dtS) {
   if (!(dtS > 0.0)) return;  // a phase with no work: nothing to integrate
   for (int k = 0; k < running_; ++k) {
     const int i = runPhase_[k];
@@ -386,55 +387,53 @@ void EnergyModel::Walk::spend(double dtS) {
     res.energyJ += dynW * dtS;
   }
   out_.idleJ += poweredIdleW_ * dtS;
-  feedZones(dtS);
+  updateZones(startS);
 }
 
 void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
   if (dynW == dynW_[d] && voltV == voltV_[d]) return;
   dynW_[d] = dynW;
   voltV_[d] = voltV;
-  zoneDirty_[soc_.devices[d].zone] = true;
+  dirtyZones_ |= 1u << soc_.devices[d].zone;
 }
 
 // MODEL.md §5 transient per zone: its devices' dynamic and idle power drive it, their leakage
 // at their present voltages feeds back. Each zone is integrated over the stretches in which its
 // own power and voltages stay the same: a phase starting or ending elsewhere does not split
 // them, so a zone's temperature depends on its own power history only, and a zone in which
-// nothing changes costs nothing.
-void EnergyModel::Walk::feedZones(double dtS) {
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
-    if (!zoneActive_[z]) continue;
-    if (!zoneDirty_[z] && pendingS_[z] > 0.0) {
-      pendingS_[z] += dtS;
-      continue;
-    }
-    zoneDirty_[z] = false;
+// nothing changes costs nothing. From `nowS` on, the zones marked dirty may have new inputs.
+void EnergyModel::Walk::updateZones(double nowS) {
+  for (uint32_t dirty = dirtyZones_; dirty != 0; dirty &= dirty - 1) {
+    const int z = __builtin_ctz(dirty);
     double otherW = 0.0;
     for (int d : model_.zoneDevices_[z]) {
       if (powered_[d]) otherW += soc_.devices[d].idleW + dynW_[d];
     }
-    if (zoneUnchanged(z, otherW)) {
-      pendingS_[z] += dtS;
-      continue;
-    }
-    flushZone(z);
-    pendingS_[z] = dtS;
+    if (zoneUnchanged(z, otherW)) continue;
+    flushZone(z, nowS);
+    pending_[z] = true;
+    pendingFromS_[z] = nowS;
     pendingW_[z] = otherW;
     for (int d : model_.zoneDevices_[z])
       pendingVoltV_[d] = voltV_[d];
   }
+  dirtyZones_ = 0;
 }
 
-bool EnergyModel::Walk::zoneUnchanged(size_t z, double otherW) const {
-  if (pendingS_[z] == 0.0 || otherW != pendingW_[z]) return false;
+bool EnergyModel::Walk::zoneUnchanged(int z, double otherW) const {
+  if (!pending_[z] || otherW != pendingW_[z]) return false;
   for (int d : model_.zoneDevices_[z]) {
     if (voltV_[d] != pendingVoltV_[d]) return false;
   }
   return true;
 }
 
-void EnergyModel::Walk::flushZone(size_t z) {
-  if (pendingS_[z] == 0.0) return;
+// Integrates zone z's pending stretch up to `endS`.
+void EnergyModel::Walk::flushZone(int z, double endS) {
+  if (!pending_[z]) return;
+  pending_[z] = false;
+  const double dtS = endS - pendingFromS_[z];
+  if (!(dtS > 0.0)) return;
   leak_.clear();
   double lambdaMaxPerK = 0.0;
   for (int d : model_.zoneDevices_[z]) {
@@ -443,7 +442,7 @@ void EnergyModel::Walk::flushZone(size_t z) {
     lambdaMaxPerK = std::max(lambdaMaxPerK, soc_.devices[d].leakage.lambdaPerK);
   }
   const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], pendingW_[z],
-                                           leak_, pendingS_[z], substepS(z, lambdaMaxPerK));
+                                           leak_, dtS, substepS(z, dtS, lambdaMaxPerK));
   tempC_[z] = step.endC;
   out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
   out_.leakageJ += step.leakageJ;
@@ -452,7 +451,6 @@ void EnergyModel::Walk::flushZone(size_t z) {
     for (int d : model_.zoneDevices_[z])
       worstVoltV_[d] = pendingVoltV_[d];
   }
-  pendingS_[z] = 0.0;
 }
 
 // MODEL.md §5 transient: how long the sub-steps of a stretch may be. Linearising the convex L at
@@ -463,8 +461,7 @@ void EnergyModel::Walk::flushZone(size_t z) {
 // lambda_max * L' * e^(lambda_max * rise) gives the sub-step count that keeps the error below
 // kThermalToleranceK: one sub-step where little moves or little leaks, more in hot transients.
 // Against a fine integration this holds the error under ~0.02 K for realistic leakage.
-double EnergyModel::Walk::substepS(size_t z, double lambdaMaxPerK) const {
-  const double dtS = pendingS_[z];
+double EnergyModel::Walk::substepS(int z, double dtS, double lambdaMaxPerK) const {
   if (lambdaMaxPerK <= 0.0) return dtS;  // linear: each sub-step is solved exactly
   const ZoneSpec& zone = soc_.zones[z];
   const double startC = tempC_[z];
@@ -517,13 +514,10 @@ void EnergyModel::Walk::advance(double dtS, double endS) {
 // MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
 // Then every zone's last stretch is integrated.
 void EnergyModel::Walk::idleTail() {
-  const double dtS = out_.horizonS - out_.makespanS;
-  if (dtS > 0.0) {
-    out_.idleJ += poweredIdleW_ * dtS;
-    feedZones(dtS);  // every device went idle as its last phase ended
-  }
+  out_.idleJ += poweredIdleW_ * (out_.horizonS - out_.makespanS);
+  updateZones(out_.makespanS);  // every device went idle as its last phase ended
   for (size_t z = 0; z < soc_.zones.size(); ++z)
-    flushZone(z);
+    flushZone(static_cast<int>(z), out_.horizonS);
 }
 
 // MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
