@@ -8,6 +8,8 @@
 #include <cmath>
 #include <random>
 
+#include "energy/power.h"
+#include "energy/thermal.h"
 #include "tests/support/alloc_counter.h"
 
 namespace qeil::energy {
@@ -355,6 +357,34 @@ TEST(Evaluator, ThermalRunawayIsInfeasibleEvenWhenThePeakIsFine) {
   // 59.9 - 33 = 26.9 > 0, so a stable fixed point lies below it.
   s.devices[0].leakage.refW = 0.1;
   EXPECT_TRUE(evaluate(EnergyModel(s), c).feasible);
+}
+
+// The evaluator skips the Newton solve when g(T_crit) > 0 proves a stable fixed point: its
+// verdict must be steadyState's on the zone's worst stretch, either way.
+TEST(Evaluator, RunawayVerdictIsSteadyStates) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> refW(0.0, 2.0), lambda(0.01, 0.06), r(2, 30),
+      coeff(100, 1500);
+  int runaways = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    SocSpec s = soc(1);
+    s.devices[0].leakage = {refW(rng), 1.0, lambda(rng), 25.0};
+    s.devices[0].dynCoeff = coeff(rng);
+    s.zones[0] = zone(r(rng), 1e6);  // barely warms over the walk: no margin violation
+    Case c;
+    c.add(prefill(0), 0);
+    const Evaluation e = evaluate(EnergyModel(s), c);
+    ASSERT_NE(e.reason, Infeasibility::ThermalMargin);
+    // The worst stretch is the running one: dyn (2 cores at DASI 1) + idle, leakage at 1.0 V.
+    ZoneLeakage leak;
+    leak.add(s.devices[0].leakage, 1.0);
+    const double runningW = dynamicPowerW(s.devices[0].dynCoeff, {1e9, 1.0}, 2, 1.0) + 0.3;
+    const bool expected = steadyState(s.zones[0], 25.0, runningW, leak).runaway;
+    EXPECT_EQ(e.reason == Infeasibility::ThermalRunaway, expected) << trial;
+    runaways += expected;
+  }
+  EXPECT_GT(runaways, 30);  // both verdicts are exercised
+  EXPECT_LT(runaways, 270);
 }
 
 TEST(Evaluator, PowerGatedAcceleratorContributesNothingWhenUnused) {
