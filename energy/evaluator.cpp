@@ -34,7 +34,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // sizing needs an estimate, not the last bits. e^x = 2^n * 2^f, f in [0, 1), 2^f by its Taylor
 // series to degree 5 (error (ln 2)^6 / 6! = 1.5e-4), evaluated in Estrin's form.
 double roughExp(double x) {
-  const double t = std::min(std::max(x, -700.0), 700.0) * 1.4426950408889634;  // log2(e)
+  if (!(x > -700.0)) x = -700.0;  // NaN too
+  if (!(x < 700.0)) x = 700.0;
+  const double t = x * 1.4426950408889634;  // log2(e)
   const int64_t n = static_cast<int64_t>(t) - (t < 0.0 ? 1 : 0);
   const double f = t - static_cast<double>(n);
   const double f2 = f * f;
@@ -188,6 +190,7 @@ class EnergyModel::Walk {
   double poweredIdleW_ = 0.0;
 
   // Per zone (bit z of a mask: zone z).
+  static_assert(kMaxZones <= 32, "zone masks are 32 bits");
   uint32_t dirtyZones_ = 0;  // a device's power or voltage changed
   std::array<double, kMaxZones> tempC_{};
   // The stretch of constant power and voltages not yet integrated.
@@ -503,7 +506,8 @@ double EnergyModel::Walk::substepS(int z, double dtS, double lambdaMaxPerK) cons
   const double gainKPerW = std::min(1.0 / netWPerK, dtS / zone.cThJPerK);
   const double errorK = 0.5 * curvatureWPerK2 * gainKPerW * moveK * moveK;
   if (errorK <= kThermalToleranceK) return dtS;
-  return dtS / std::ceil(std::sqrt(errorK / kThermalToleranceK));  // error ~ 1 / substeps^2
+  const double substeps = std::ceil(std::sqrt(errorK / kThermalToleranceK));  // error ~ 1/n^2
+  return substeps < 1e6 ? dtS / substeps : model_.maxSubstepS_[z];            // not NaN, not absurd
 }
 
 // Progress over the segment: the phase that set its length ends, with any other that is done

@@ -387,6 +387,21 @@ TEST(Evaluator, RunawayVerdictIsSteadyStates) {
   EXPECT_LT(runaways, 270);
 }
 
+TEST(Evaluator, AZoneRunningAwayWithinTheHorizonIsReported) {
+  // The runaway zone of the test above with a small capacity (C 2 J/K) and an hour of
+  // horizon: its temperature leaves every bound. The walk must still end with a verdict.
+  SocSpec s = soc(1);
+  s.devices[0].leakage = {1.0, 1.0, 0.05, 25.0};
+  EnergyModel model(s);
+  Case c;
+  c.add(prefill(0), 0);
+  const Evaluation e = evaluate(model, c, 3600.0);
+  EXPECT_FALSE(e.feasible);
+  EXPECT_EQ(e.reason, Infeasibility::ThermalMargin);  // checked before runaway
+  EXPECT_EQ(e.culprit, 0);
+  EXPECT_GT(e.peakTempC[0], 80.0);
+}
+
 TEST(Evaluator, PowerGatedAcceleratorContributesNothingWhenUnused) {
   SocSpec s = soc(2);
   s.devices[1].alwaysPowered = false;  // an NPU-like device, gated while unused
