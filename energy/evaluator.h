@@ -71,8 +71,9 @@ struct Evaluation {
 // list order; a workload's decode starts after its prefill ends; phases on different devices
 // run concurrently and share DRAM bandwidth (§3 processor sharing), so the evaluation walks
 // the piecewise-constant segments between phase starts and ends, carrying each zone's
-// temperature through them (§5 transient) and summing the energy equation (§6).
-// Fixed memory: construction copies the SoC; evaluate() never allocates.
+// temperature through them (§5 transient; a zone is integrated over the stretches in which its
+// own power stays the same, with sub-steps sized for 0.02 K) and summing the energy equation
+// (§6). Fixed memory: construction copies the SoC; evaluate() never allocates.
 class EnergyModel {
  public:
   explicit EnergyModel(const SocSpec& soc);
