@@ -40,7 +40,9 @@ struct PhaseResult {
   double energyJ = 0.0;       // dynamic energy of its device while it ran, plus its DRAM energy
 };
 
-// MODEL.md §6: the outcome of one placement over one horizon.
+// MODEL.md §6: the outcome of one placement over one horizon. When infeasible, `reason` is the
+// first violated constraint (checked in the order of Infeasibility) and the numbers are still
+// filled in, unless the placement cannot be walked at all (BadPlacement, or rho >= 1).
 struct Evaluation {
   bool feasible = false;
   Infeasibility reason = Infeasibility::None;
@@ -57,6 +59,7 @@ struct Evaluation {
   double underUtilisation = 0.0;  // U(x)
   double rho = 0.0;
   double cpq = 0.0;
+  int segments = 0;  // piecewise-constant stretches walked up to the makespan (<= phases)
 
   std::array<double, kMaxWorkloads> latencyS{};  // per workload: its last phase's end
   std::array<PhaseResult, kMaxPhases> phases{};
@@ -68,8 +71,9 @@ struct Evaluation {
 // list order; a workload's decode starts after its prefill ends; phases on different devices
 // run concurrently and share DRAM bandwidth (§3 processor sharing), so the evaluation walks
 // the piecewise-constant segments between phase starts and ends, carrying each zone's
-// temperature through them (§5 transient) and summing the energy equation (§6).
-// Fixed memory: construction copies the SoC; evaluate() never allocates.
+// temperature through them (§5 transient; a zone is integrated over the stretches in which its
+// own power stays the same, with sub-steps sized for 0.02 K) and summing the energy equation
+// (§6). Fixed memory: construction copies the SoC; evaluate() never allocates.
 class EnergyModel {
  public:
   explicit EnergyModel(const SocSpec& soc);
@@ -84,16 +88,22 @@ class EnergyModel {
   void setIdleW(int device, double idleW) { soc_.devices[device].idleW = idleW; }
   void setZoneRc(int zone, double rThKPerW, double cThJPerK);
   void setAmbientC(double ambientC) { soc_.ambientC = ambientC; }
-  // Zone temperatures at the start of the horizon (default: ambient).
+  // Zone temperatures at the start of the horizon (default: ambient, whatever it is then).
   void setZoneTempC(int zone, double tempC) { startTempC_[zone] = tempC; }
 
   void evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
                 Evaluation* out) const;
 
  private:
+  class Walk;  // one evaluation's state, on the stack (evaluator.cpp)
+
   SocSpec soc_;
   std::array<std::array<double, kMaxWorkloads>, kMaxDevices> eta_{};
-  std::array<double, kMaxZones> startTempC_{};
+  std::array<double, kMaxZones> startTempC_{};   // NaN: not set, start at ambient
+  std::array<double, kMaxZones> maxSubstepS_{};  // when leakage outgrows conduction (§5)
+  // Fixed by the board file (no setter changes them), so worked out once.
+  std::array<double, kMaxDevices> topPeakFlops_{};  // U(x) weights, §6
+  std::array<FixedVector<int, kMaxDevices>, kMaxZones> zoneDevices_;
 };
 
 }  // namespace qeil::energy

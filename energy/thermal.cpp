@@ -24,6 +24,18 @@ double ZoneLeakage::slopeWPerK(double tempC) const {
   return sum;
 }
 
+double ZoneLeakage::powerW(double tempC, double* slopeWPerK) const {
+  double sum = 0.0;
+  double slope = 0.0;
+  for (const Term& t : terms_) {
+    const double e = std::exp(t.lambdaPerK * (tempC - t.refTempC));
+    sum += t.coeffW * e;
+    slope += t.lambdaPerK * t.coeffW * e;
+  }
+  *slopeWPerK = slope;
+  return sum;
+}
+
 SteadyState steadyState(const ZoneSpec& zone, double ambientC, double otherW,
                         const ZoneLeakage& leakage) {
   // g(T) = T - T_amb - R (P + L(T)) is concave (L is a sum of rising exponentials). Newton from
@@ -32,8 +44,9 @@ SteadyState steadyState(const ZoneSpec& zone, double ambientC, double otherW,
   const double r = zone.rThKPerW;
   double t = ambientC + r * otherW;
   for (int i = 0; i < 100; ++i) {
-    const double g = t - ambientC - r * (otherW + leakage.powerW(t));
-    const double slope = 1.0 - r * leakage.slopeWPerK(t);
+    double leakSlope;
+    const double g = t - ambientC - r * (otherW + leakage.powerW(t, &leakSlope));
+    const double slope = 1.0 - r * leakSlope;
     if (slope <= 0.0) return {true, t};
     const double next = t - g / slope;
     if (next > zone.criticalTripC) return {true, next};
@@ -53,8 +66,8 @@ ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC
   double t0 = startC;
   for (int s = 0; s < steps; ++s) {
     // C dT/dt = a - b T with L(T) ~ Ls + Ls' (T - t0).
-    const double ls = leakage.powerW(t0);
-    const double slope = leakage.slopeWPerK(t0);
+    double slope;
+    const double ls = leakage.powerW(t0, &slope);
     const double a = otherW + ls - slope * t0 + ambientC * invR;
     const double b = invR - slope;
     double t1;

@@ -13,6 +13,8 @@ class ZoneLeakage {
   void add(const LeakageParams& leak, double voltV);
   double powerW(double tempC) const;
   double slopeWPerK(double tempC) const;  // dL/dT
+  // Both at once, one exp per term: the same values as powerW() and slopeWPerK().
+  double powerW(double tempC, double* slopeWPerK) const;
 
  private:
   struct Term {

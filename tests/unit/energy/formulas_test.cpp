@@ -164,6 +164,20 @@ TEST(Thermal, LeakageRaisesTheSteadyTemperatureToItsFixedPoint) {
   EXPECT_LT(10 * leak.slopeWPerK(s.tempC), 1.0);  // the stable root
 }
 
+TEST(Thermal, LeakagePowerAndSlopeAtOnceEqualTheSeparateSums) {
+  // Two devices in a zone: 0.2 * 0.9 exp(0.03 (60 - 25)) + 0.1 * 1.0 exp(0.05 (60 - 30))
+  // = 0.514377 + 0.448169 W; slope 0.03 * 0.514377 + 0.05 * 0.448169 = 0.037840 W/K.
+  ZoneLeakage leak;
+  leak.add({0.2, 1.0, 0.03, 25.0}, 0.9);
+  leak.add({0.1, 1.0, 0.05, 30.0}, 1.0);
+  double slope = 0.0;
+  const double power = leak.powerW(60.0, &slope);
+  EXPECT_NEAR(power, 0.962546, 1e-6);
+  EXPECT_NEAR(slope, 0.037840, 1e-6);
+  EXPECT_DOUBLE_EQ(power, leak.powerW(60.0));
+  EXPECT_DOUBLE_EQ(slope, leak.slopeWPerK(60.0));
+}
+
 TEST(Thermal, RunawayWhenRTimesLeakageSlopeReachesOne) {
   // refW 1 W, lambda 0.05/K, R 10 K/W, P 2 W: g(T) = T - 25 - 10 (2 + exp(0.05 (T - 25))) has
   // no root: its maximum, where R dL/dT = 10 * 0.05 * L = 1 (L = 2 W, T = 38.9 C), is
