@@ -29,6 +29,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -324,37 +326,74 @@ void share(long n, int threads, int t, long grain, long* begin, long* end) {
   *end = units * (t + 1) / threads * grain;
 }
 
-// ---- repeated measurement ------------------------------------------------------------------
+// ---- repeated measurement, round-robin ------------------------------------------------------
 
-struct Measured {
-  double best = 0, median = 0, worst = 0;  // rate = work / seconds, over the timed repetitions
-  double onCpuBest = 0;                    // Timing::onCpu of the best repetition
+// One timed repetition of an item.
+struct Sample {
+  double rate = 0;   // work / seconds
+  double onCpu = 0;  // Timing::onCpu
   Disturbance disturbance;
 };
 
-// One untimed warm-up run, then `reps` timed runs of once() (which returns a Timing).
-template <typename F>
-Measured measure(int reps, double work, F once) {
-  once();
-  std::vector<std::pair<double, double>> runs;  // rate, onCpu
-  const CpuTimes before = readCpuTimes();
-  for (int r = 0; r < reps; ++r) {
-    const Timing t = once();
-    runs.emplace_back(work / t.seconds, t.onCpu);
-  }
-  const CpuTimes after = readCpuTimes();
-  std::sort(runs.begin(), runs.end());
+// Something measured: a ceiling or a kernel at one intensity and thread count. Every item runs
+// once per round and the rounds go over all items in turn, so a burst of load on this shared
+// machine disturbs one repetition of many items rather than every repetition of one.
+struct Item {
+  std::string name;
+  double work = 0;                // FLOP, bytes or cycles per repetition
+  std::function<Timing()> run;    // one repetition
+  std::function<bool()> verify;   // checks the repetition's output (may be empty)
+  std::vector<Sample> samples;
+  bool failed = false;
+};
+
+struct Measured {
+  double best = 0, median = 0, worst = 0;  // rates over the timed repetitions
+  Sample bestSample;                       // the repetition that gave `best`
+  double spreadPct = 0;                    // (best - worst) / best
+};
+
+Measured summarize(const Item& item) {
   Measured m;
-  m.best = runs.back().first;
-  m.onCpuBest = runs.back().second;
-  m.worst = runs.front().first;
-  const size_t n = runs.size();
-  m.median = n % 2 ? runs[n / 2].first : 0.5 * (runs[n / 2 - 1].first + runs[n / 2].first);
-  m.disturbance = disturbanceBetween(before, after);
+  if (item.samples.empty()) return m;
+  std::vector<double> rates;
+  for (const Sample& s : item.samples) {
+    rates.push_back(s.rate);
+    if (s.rate > m.best) {
+      m.best = s.rate;
+      m.bestSample = s;
+    }
+  }
+  std::sort(rates.begin(), rates.end());
+  const size_t n = rates.size();
+  m.worst = rates.front();
+  m.median = n % 2 ? rates[n / 2] : 0.5 * (rates[n / 2 - 1] + rates[n / 2]);
+  m.spreadPct = (m.best - m.worst) / m.best * 100.0;
   return m;
 }
 
-double spreadPct(const Measured& m) { return (m.best - m.worst) / m.best * 100.0; }
+// One untimed warm-up repetition of every item, then `rounds` timed ones.
+void runRounds(std::vector<Item*>& items, int rounds) {
+  for (int r = -1; r < rounds; ++r) {
+    for (Item* item : items) {
+      const CpuTimes before = readCpuTimes();
+      const Timing t = item->run();
+      const CpuTimes after = readCpuTimes();
+      if (item->verify && !item->verify()) item->failed = true;
+      if (r < 0) continue;
+      Sample s;
+      s.rate = item->work / t.seconds;
+      s.onCpu = t.onCpu;
+      s.disturbance = disturbanceBetween(before, after);
+      item->samples.push_back(s);
+    }
+    if (r >= 0) {
+      printf(".");
+      fflush(stdout);
+    }
+  }
+  printf("\n");
+}
 
 // Deterministic values in [-1, 1) (multiples of 2^-23: never denormal, never NaN).
 inline double hashValue(uint64_t i, uint64_t seed) {
@@ -365,9 +404,9 @@ inline double hashValue(uint64_t i, uint64_t seed) {
   return static_cast<double>(z >> 40) / static_cast<double>(1ull << 23) - 1.0;
 }
 
+// First touch on the threads (and CPUs) that will use the memory.
 template <typename T>
-void fillParallel(const std::vector<int>& cpus, T* p, long n, uint64_t seed) {
-  const int threads = static_cast<int>(std::min<size_t>(cpus.size(), 2));
+void fillParallel(const std::vector<int>& cpus, int threads, T* p, long n, uint64_t seed) {
   runPinned(cpus, threads, [&](int t) {
     long b, e;
     share(n, threads, t, 1, &b, &e);
@@ -378,225 +417,207 @@ void fillParallel(const std::vector<int>& cpus, T* p, long n, uint64_t seed) {
 
 // ---- the ceilings ----------------------------------------------------------------------------
 
-struct Ceilings {
-  double peakF32[3] = {};         // FLOP/s by thread count (index 1, 2)
-  double peakF64[3] = {};
-  double triadStreamBps[3] = {};  // bytes/s, STREAM count, non-temporal stores: the model's beta
-  double triadPlainBps[3] = {};   // bytes/s, STREAM count, plain stores (write-allocate uncounted)
-  Measured peakF32M[3], peakF64M[3], triadStreamM[3], triadPlainM[3];
-  double clockHz = 0;
-  std::string clockSource;
-  long triadElems = 0;
-  bool ok = true;
-};
-
+// Peak: `iters` iterations of peakChains() independent vector FMA chains on each thread.
 template <typename T>
-Measured measurePeak(const std::vector<int>& cpus, int threads, bool shortMode) {
-  auto run = [&](long iters) {
+Item peakItem(const std::vector<int>& cpus, int threads, double targetS) {
+  auto once = [&cpus, threads](long iters) {
     std::vector<double> sink(threads);
-    const Timing timing = runPinned(cpus, threads, [&](int t) {
+    Timing timing = runPinned(cpus, threads, [&](int t) {
       sink[t] = static_cast<double>(sizeof(T) == 4 ? fmaPeakF32(iters) : fmaPeakF64(iters));
     });
     for (double v : sink) {
-      if (!(std::isfinite(v) && v > 0)) fprintf(stderr, "roofline_host: FMA chain result %g\n", v);
+      if (!(std::isfinite(v) && v > 0)) timing.seconds = -1;  // the chains went wrong
     }
     return timing;
   };
-  // Size the run to about 0.25 s (20 ms in short mode) from a 2^20-iteration probe.
-  const long probe = 1L << 20;
-  const double probeS = run(probe).seconds;
-  const double targetS = shortMode ? 0.02 : 0.25;
-  const long iters = std::max(probe, static_cast<long>(probe * targetS / probeS));
+  const long probe = 1L << 20;  // sizes the repetition to about targetS
+  const long iters =
+      std::max(probe, static_cast<long>(probe * targetS / std::max(1e-6, once(probe).seconds)));
   const int lanes = kernelVectorBytes() / static_cast<int>(sizeof(T));
-  const double flops = 2.0 * threads * static_cast<double>(iters) * peakChains() * lanes;
-  return measure(shortMode ? 2 : 7, flops, [&] { return run(iters); });
+  Item item;
+  item.name = std::string(sizeof(T) == 4 ? "peak fp32 FMA" : "peak fp64 FMA");
+  item.work = 2.0 * threads * static_cast<double>(iters) * peakChains() * lanes;
+  auto ok = std::make_shared<bool>(true);
+  item.run = [once, iters, ok] {
+    Timing t = once(iters);
+    if (t.seconds < 0) {
+      *ok = false;
+      t.seconds = 1;
+    }
+    return t;
+  };
+  item.verify = [ok] { return *ok; };
+  return item;
 }
 
-void measureClock(const Machine& machine, bool shortMode, Ceilings* c) {
-  const long iters = shortMode ? 200000 : 10000000;
-  if (clockChain(1) < 0) {
-    c->clockHz = machine.cpuinfoMHz > 0 ? machine.cpuinfoMHz * 1e6 : 1e9;
-    c->clockSource = machine.cpuinfoMHz > 0 ? "/proc/cpuinfo cpu MHz" : "none: 1 GHz assumed";
-    return;
-  }
-  Measured m = measure(5, 32.0 * iters, [&] {
-    return runPinned(machine.cpus, 1, [&](int) { clockChain(iters); });
-  });
-  c->clockHz = m.best;
-  c->clockSource = "chain of dependent integer adds (1 cycle each)";
-}
+// The core clock: a chain of dependent one-cycle adds (x86); elsewhere /proc/cpuinfo.
+struct ClockSource {
+  bool measured = false;
+  double fallbackHz = 0;
+  std::string what;
+};
 
-void measureTriad(const Machine& machine, double totalBytes, bool shortMode, Ceilings* c) {
-  const long grain = 4096;  // elements: keeps every thread's chunk vector- and line-aligned
-  const long n = std::max(grain, static_cast<long>(totalBytes / 24.0) / grain * grain);
-  c->triadElems = n;
-  Buffer ab(n * sizeof(double)), bb(n * sizeof(double)), cb(n * sizeof(double));
-  if (!ab.ok() || !bb.ok() || !cb.ok()) {
-    fprintf(stderr, "roofline_host: cannot map 3 x %ld doubles for the triad\n", n);
-    c->ok = false;
-    return;
-  }
-  double* a = ab.as<double>();
-  double* b = bb.as<double>();
-  double* cc = cb.as<double>();
-  const double s = 3.0;
-  fillParallel(machine.cpus, a, n, 1);
-  fillParallel(machine.cpus, b, n, 2);
-  fillParallel(machine.cpus, cc, n, 3);
-  const int reps = shortMode ? 2 : 10;  // STREAM's NTIMES
-  const double bytes = 24.0 * n;        // STREAM: read b, read c, write a
-  const int maxThreads = static_cast<int>(std::min<size_t>(machine.cpus.size(), 2));
-  for (int threads = 1; threads <= maxThreads; ++threads) {
-    for (int nt = 0; nt < 2; ++nt) {
-      Measured m = measure(reps, bytes, [&] {
-        return runPinned(machine.cpus, threads, [&](int t) {
-          long lo, hi;
-          share(n, threads, t, grain, &lo, &hi);
-          if (nt)
-            triadStream(a + lo, b + lo, cc + lo, s, hi - lo);
-          else
-            triadPlain(a + lo, b + lo, cc + lo, s, hi - lo);
-        });
-      });
-      (nt ? c->triadStreamM : c->triadPlainM)[threads] = m;
-      (nt ? c->triadStreamBps : c->triadPlainBps)[threads] = m.best;
-      for (long i = 0; i < n; i += n / 997 + 1) {  // verify a sample
-        const double want = b[i] + s * cc[i];
-        if (std::fabs(a[i] - want) > 1e-14 * (std::fabs(want) + 1.0)) {
-          fprintf(stderr, "roofline_host: triad a[%ld] = %.17g, want %.17g\n", i, a[i], want);
-          c->ok = false;
-          break;
-        }
+struct Triad {
+  long n = 0;
+  Buffer a, b, c;
+  double* pa() const { return a.as<double>(); }
+  double* pb() const { return b.as<double>(); }
+  double* pc() const { return c.as<double>(); }
+  bool check() const {  // a[i] = b[i] + s * c[i] on a sample
+    for (long i = 0; i < n; i += n / 997 + 1) {
+      const double want = pb()[i] + kScalar * pc()[i];
+      if (std::fabs(pa()[i] - want) > 1e-14 * (std::fabs(want) + 1.0)) {
+        fprintf(stderr, "roofline_host: triad a[%ld] = %.17g, want %.17g\n", i, pa()[i], want);
+        return false;
       }
     }
+    return true;
   }
-}
+  static constexpr double kScalar = 3.0;
+  static constexpr long kGrain = 4096;  // elements: every thread's chunk vector- and line-aligned
+};
 
-// ---- the host as a model device ---------------------------------------------------------------
-
-energy::DeviceSpec hostDevice(const Ceilings& c, int threads) {
-  energy::DeviceSpec d;
-  snprintf(d.name, sizeof d.name, "host-%dt", threads);
-  d.kind = energy::DeviceKind::CpuCluster;
-  d.cores = threads;
-  d.opps.push_back(energy::Opp{c.clockHz, 0.0});
-  d.flopsPerCycle[static_cast<size_t>(energy::DataType::Fp32)] =
-      c.peakF32[threads] / (threads * c.clockHz);
-  d.maxBandwidthBps = c.triadStreamBps[threads];
-  d.defaultEta = 1.0;
-  return d;
+Item triadItem(const std::vector<int>& cpus, int threads, bool nonTemporal, const Triad& tr) {
+  Item item;
+  item.name = nonTemporal ? "triad, non-temporal stores" : "triad, plain stores";
+  item.work = 24.0 * tr.n;  // STREAM: read b, read c, write a; write-allocate not counted
+  item.run = [&cpus, threads, nonTemporal, &tr] {
+    return runPinned(cpus, threads, [&](int t) {
+      long lo, hi;
+      share(tr.n, threads, t, Triad::kGrain, &lo, &hi);
+      if (nonTemporal)
+        triadStream(tr.pa() + lo, tr.pb() + lo, tr.pc() + lo, Triad::kScalar, hi - lo);
+      else
+        triadPlain(tr.pa() + lo, tr.pb() + lo, tr.pc() + lo, Triad::kScalar, hi - lo);
+    });
+  };
+  item.verify = [&tr] { return tr.check(); };
+  return item;
 }
 
 // ---- Y = W X across intensities ---------------------------------------------------------------
 
-struct Point {
+// W (rows x k) of one element type: the same buffer, filled once, serves every nb.
+struct Weights {
+  Buffer buffer;
+  double bytes = 0;
+  int elemBytes = 0;
+};
+
+struct KernelPoint {
   const char* dtype;
   int elemBytes;
   int nb;
-};
-
-struct Row {
-  std::string kernel;
-  const char* dtype;
-  int nb;
-  int tileCols;
-  int panelRows;
   int threads;
-  long rows;
-  double intensity;
-  double predicted;
-  bool memoryBound;
+  long k = 0, panels = 0, rows = 0, blockPanels = 0;
+  double flops = 0, bytes = 0, intensity = 0;
+  std::vector<double> x;  // fp32 points keep their X as floats in xf
+  std::vector<float> xf;
+  Item item;
+  // Filled after the rounds.
+  double predicted = 0;
+  bool memoryBound = false;
   Measured m;
-  double errPct;
-  int checked;
-  int checkedOk;
+  double errPct = 0;
+  int checked = 0, checkedOk = 0;
 };
 
 template <typename T>
-struct GemmRig {
-  const Machine& machine;
-  long k;
-  double weightBytes;
-  Buffer w, x, y;
-  bool initialised = false;
-
-  GemmRig(const Machine& mach, long kk, double wBytes, double maxYBytes, double maxXBytes)
-      : machine(mach),
-        k(kk),
-        weightBytes(wBytes),
-        w(static_cast<size_t>(wBytes)),
-        x(static_cast<size_t>(maxXBytes)),
-        y(static_cast<size_t>(maxYBytes)) {}
-  bool ok() const { return w.ok() && x.ok() && y.ok(); }
-
-  static bool kernel(const T* w, const T* x, T* y, long p0, long p1, long k, int nb) {
-    if constexpr (sizeof(T) == 4)
-      return gemmF32(w, x, y, p0, p1, k, nb);
-    else
-      return gemmF64(w, x, y, p0, p1, k, nb);
-  }
-
-  // Runs one point; fills everything in `row` but the prediction.
-  bool run(int nb, int threads, int reps, Row* row) {
-    constexpr int kElem = static_cast<int>(sizeof(T));
-    const long P = gemmRowsPerPanel(nb, kElem);
-    const long G = gemmPanelsPerBlock(nb, kElem);
-    const long panels = static_cast<long>(weightBytes / (static_cast<double>(k) * sizeof(T) * P));
-    const long rows = panels * P;
-    if (!initialised) {  // all of W, whatever the panel size: values are i.i.d., no layout
-      fillParallel(machine.cpus, w.as<T>(), static_cast<long>(weightBytes / sizeof(T)), 11);
-      initialised = true;
-    }
-    T* wp = w.as<T>();
-    T* xp = x.as<T>();
-    T* yp = y.as<T>();
-    fillParallel(machine.cpus, xp, k * nb, 100 + nb);
-    const double flops = 2.0 * static_cast<double>(rows) * k * nb;
-    const double bytes = (static_cast<double>(rows) * k + static_cast<double>(rows) * nb) * sizeof(T);
-    bool kernelOk = true;
-    row->m = measure(reps, flops, [&] {
-      return runPinned(machine.cpus, threads, [&](int t) {
-        long p0, p1;  // whole blocks of G panels per thread
-        share((panels + G - 1) / G, threads, t, 1, &p0, &p1);
-        if (!kernel(wp, xp, yp, p0 * G, std::min(p1 * G, panels), k, nb)) kernelOk = false;
-      });
-    });
-    row->nb = nb;
-    row->tileCols = gemmTileColsFor(nb);
-    row->panelRows = static_cast<int>(P);
-    row->threads = threads;
-    row->rows = rows;
-    row->intensity = flops / bytes;
-    // Check sampled outputs against a scalar reference summed in long double.
-    row->checked = 0;
-    row->checkedOk = 0;
-    for (int s = 0; s < 24 && kernelOk; ++s) {
-      const long r = static_cast<long>((hashValue(s, 7 + nb) + 1.0) * 0.5 * rows) % rows;
-      const int j = static_cast<int>((hashValue(s, 9 + nb) + 1.0) * 0.5 * nb) % nb;
-      long double ref = 0, mag = 0;
-      for (long kk = 0; kk < k; ++kk) {
-        const long double prod =
-            static_cast<long double>(wp[gemmWIndex(nb, kElem, k, panels, r, kk)]) *
-            xp[gemmXIndex(nb, k, kk, j)];
-        ref += prod;
-        mag += std::fabs(prod);
-      }
-      const T got = yp[gemmYIndex(nb, kElem, r, j)];
-      const long double eps = sizeof(T) == 4 ? 6e-8L : 1.2e-16L;
-      ++row->checked;
-      if (std::fabs(static_cast<long double>(got) - ref) <= k * eps * mag + 1e-30L)
-        ++row->checkedOk;
-      else
-        fprintf(stderr, "roofline_host: %s nb=%d Y[%ld][%d] = %.9g, reference %.9Lg\n",
-                row->dtype, nb, r, j, static_cast<double>(got), ref);
-    }
-    return kernelOk && row->checked == row->checkedOk;
-  }
-};
-
-std::string kernelName(int nb) {
-  return std::string(nb <= 2 ? "gemv" : "gemm") + " nb=" + std::to_string(nb);
+const T* xData(const KernelPoint& p) {
+  if constexpr (sizeof(T) == 4)
+    return p.xf.data();
+  else
+    return p.x.data();
 }
+
+// Compares 24 sampled outputs with a scalar reference summed in long double.
+template <typename T>
+bool checkOutputs(KernelPoint* p, const T* w, const T* y) {
+  const T* x = xData<T>(*p);
+  bool ok = true;
+  for (int s = 0; s < 24; ++s) {
+    const long r = static_cast<long>((hashValue(s, 7 + p->nb) + 1.0) * 0.5 * p->rows) % p->rows;
+    const int j = static_cast<int>((hashValue(s, 9 + p->nb) + 1.0) * 0.5 * p->nb) % p->nb;
+    long double ref = 0, mag = 0;
+    for (long kk = 0; kk < p->k; ++kk) {
+      const long double prod =
+          static_cast<long double>(w[gemmWIndex(p->nb, p->elemBytes, p->k, p->panels, r, kk)]) *
+          x[gemmXIndex(p->nb, p->k, kk, j)];
+      ref += prod;
+      mag += std::fabs(prod);
+    }
+    const T got = y[gemmYIndex(p->nb, p->elemBytes, r, j)];
+    const long double eps = sizeof(T) == 4 ? 6e-8L : 1.2e-16L;
+    ++p->checked;
+    if (std::fabs(static_cast<long double>(got) - ref) <= p->k * eps * mag + 1e-30L) {
+      ++p->checkedOk;
+    } else {
+      ok = false;
+      fprintf(stderr, "roofline_host: %s nb=%d Y[%ld][%d] = %.9g, reference %.9Lg\n", p->dtype,
+              p->nb, r, j, static_cast<double>(got), ref);
+    }
+  }
+  return ok;
+}
+
+template <typename T>
+void setUpKernel(KernelPoint* p, const std::vector<int>& cpus, const Weights& w, Buffer* y,
+                 long k) {
+  constexpr int kElem = static_cast<int>(sizeof(T));
+  const long P = gemmRowsPerPanel(p->nb, kElem);
+  p->k = k;
+  p->blockPanels = gemmPanelsPerBlock(p->nb, kElem);
+  p->panels = static_cast<long>(w.bytes / (static_cast<double>(k) * kElem * P));
+  p->rows = p->panels * P;
+  p->flops = 2.0 * static_cast<double>(p->rows) * k * p->nb;
+  // STREAM's count: W read once, Y written once (non-temporal stores); X stays in cache.
+  p->bytes = (static_cast<double>(p->rows) * k + static_cast<double>(p->rows) * p->nb) * kElem;
+  p->intensity = p->flops / p->bytes;
+  const long nx = k * p->nb;
+  if constexpr (sizeof(T) == 4) {
+    p->xf.resize(nx);
+    for (long i = 0; i < nx; ++i)
+      p->xf[i] = static_cast<float>(hashValue(i, 100 + p->nb));
+  } else {
+    p->x.resize(nx);
+    for (long i = 0; i < nx; ++i)
+      p->x[i] = hashValue(i, 100 + p->nb);
+  }
+  p->item.name = std::string(p->nb <= 2 ? "gemv" : "gemm") + " nb=" + std::to_string(p->nb);
+  p->item.work = p->flops;
+  const T* wp = w.buffer.as<T>();
+  T* yp = y->as<T>();
+  p->item.run = [p, &cpus, wp, yp] {
+    return runPinned(cpus, p->threads, [&](int t) {
+      long b0, b1;  // whole blocks of panels per thread
+      share((p->panels + p->blockPanels - 1) / p->blockPanels, p->threads, t, 1, &b0, &b1);
+      const long p0 = b0 * p->blockPanels, p1 = std::min(b1 * p->blockPanels, p->panels);
+      bool ok;
+      if constexpr (sizeof(T) == 4)
+        ok = gemmF32(wp, xData<T>(*p), yp, p0, p1, p->k, p->nb);
+      else
+        ok = gemmF64(wp, xData<T>(*p), yp, p0, p1, p->k, p->nb);
+      if (!ok) fprintf(stderr, "roofline_host: kernel refused nb=%d panels %ld..%ld\n", p->nb, p0, p1);
+    });
+  };
+  p->item.verify = [p, wp, yp] { return checkOutputs<T>(p, wp, yp); };
+}
+
+// ---- the host as a model device ---------------------------------------------------------------
+
+energy::DeviceSpec hostDevice(int threads, double clockHz, double peakF32, double triadBps) {
+  energy::DeviceSpec d;
+  snprintf(d.name, sizeof d.name, "host-%dt", threads);
+  d.kind = energy::DeviceKind::CpuCluster;
+  d.cores = threads;
+  d.opps.push_back(energy::Opp{clockHz, 0.0});
+  d.flopsPerCycle[static_cast<size_t>(energy::DataType::Fp32)] = peakF32 / (threads * clockHz);
+  d.maxBandwidthBps = triadBps;
+  d.defaultEta = 1.0;
+  return d;
+}
+
+const char* threadsLabel(int t) { return t == 1 ? ", 1 thread" : ", 2 threads"; }
 
 }  // namespace
 }  // namespace qeil::bench::roofline
@@ -607,65 +628,155 @@ int main(int argc, char** argv) {
   bench::BenchArgs args = bench::parseBenchArgs(&argc, argv);
   const auto started = SteadyClock::now();
   const std::string loadStart = loadAverage();
-  Machine machine = readMachine();
-  const int maxThreads = static_cast<int>(std::min<size_t>(machine.cpus.size(), 2));
+  const Machine machine = readMachine();
+  const std::vector<int>& cpus = machine.cpus;
+  const int maxThreads = static_cast<int>(std::min<size_t>(cpus.size(), 2));
+  const int rounds = args.shortMode ? 2 : 7;
 
-  // Working sets: >= 8x the last-level cache and >= 1 GiB, at most a quarter of free memory.
+  // Working sets (each of: the triad's 3 arrays together, W fp32, W fp64): >= 8x the last-level
+  // cache and >= 1 GiB, at most an eighth of the available memory each.
   const double gib = 1024.0 * 1024.0 * 1024.0;
   double bigBytes = std::max(8.0 * machine.llcBytes, 1.0 * gib);
-  if (machine.memAvailableBytes > 0) bigBytes = std::min(bigBytes, machine.memAvailableBytes / 4);
+  if (machine.memAvailableBytes > 0) bigBytes = std::min(bigBytes, machine.memAvailableBytes / 8);
   if (args.shortMode) bigBytes = 24.0 * 1024 * 1024;
   const long k = args.shortMode ? 256 : 2048;
 
   printf("roofline_host: MODEL.md §3 roofline checked against this machine%s\n",
          args.shortMode ? " (--short: tiny sizes, figures not meaningful)" : "");
-  printf("  cpu           %s; %zu CPU(s) usable, using 1..%d threads pinned to CPUs", machine.cpuModel.c_str(),
-         machine.cpus.size(), maxThreads);
+  printf("  cpu           %s; %zu CPU(s) usable; 1..%d threads pinned to CPU", machine.cpuModel.c_str(),
+         cpus.size(), maxThreads);
   for (int t = 0; t < maxThreads; ++t)
-    printf(" %d", machine.cpus[t]);
-  printf("\n  isa           /proc/cpuinfo: %s; kernels built for: %s\n", machine.cpuFlags.c_str(),
+    printf(" %d", cpus[t]);
+  printf("\n  isa           /proc/cpuinfo: %s; kernels built for %s\n", machine.cpuFlags.c_str(),
          kernelIsa());
-  printf("  llc           L%d %.0f MiB; working sets %.2f GiB (triad: 3 arrays; kernels: W)\n",
+  printf("  llc           L%d %.0f MiB; working sets %.2f GiB each (triad a+b+c, W fp32, W fp64)\n",
          machine.llcLevel, machine.llcBytes / 1048576.0, bigBytes / gib);
   printf("  load average  %s at start\n", loadStart.c_str());
+  printf("  setting up (first touch of %.1f GiB) ...\n", 3 * bigBytes / gib);
   fflush(stdout);
 
-  // 1. Ceilings.
-  Ceilings ceil;
-  measureClock(machine, args.shortMode, &ceil);
-  for (int t = 1; t <= maxThreads; ++t) {
-    ceil.peakF32M[t] = measurePeak<float>(machine.cpus, t, args.shortMode);
-    ceil.peakF32[t] = ceil.peakF32M[t].best;
-    ceil.peakF64M[t] = measurePeak<double>(machine.cpus, t, args.shortMode);
-    ceil.peakF64[t] = ceil.peakF64M[t].best;
-  }
-  measureTriad(machine, bigBytes, args.shortMode, &ceil);
-  if (!ceil.ok) return 1;
+  // ---- set up every item ----
+  std::vector<Item*> items;
 
-  printf("\nceilings: best of the repetitions, their median and spread = (best - worst) / best;\n"
-         "on-cpu = our threads' CPU time / wall time in the best one (< 100 %%: preempted); other =\n"
-         "CPU time of other processes, steal = hypervisor steal, in %% of all CPUs over the point\n");
-  printf("  core clock    %.3f GHz (%s; /proc/cpuinfo says %.0f MHz)\n", ceil.clockHz / 1e9,
-         ceil.clockSource.c_str(), machine.cpuinfoMHz);
-  auto printCeiling = [](const char* what, int t, const Measured& m, double scale,
-                         const char* unit) {
+  Item clockItem;
+  const long clockIters = args.shortMode ? 200000 : 10000000;
+  const bool clockMeasured = clockChain(1) >= 0;
+  clockItem.name = "core clock";
+  clockItem.work = 32.0 * clockIters;
+  clockItem.run = [&] { return runPinned(cpus, 1, [&](int) { clockChain(clockIters); }); };
+  if (clockMeasured) items.push_back(&clockItem);
+
+  const double peakS = args.shortMode ? 0.02 : 0.25;
+  std::vector<Item> peakF32(3), peakF64(3), triadNt(3), triadPlainItems(3);
+  Triad triad;
+  triad.n = std::max(Triad::kGrain, static_cast<long>(bigBytes / 24.0) / Triad::kGrain * Triad::kGrain);
+  triad.a = Buffer(triad.n * sizeof(double));
+  triad.b = Buffer(triad.n * sizeof(double));
+  triad.c = Buffer(triad.n * sizeof(double));
+  Weights w32, w64;
+  w32.buffer = Buffer(static_cast<size_t>(bigBytes));
+  w32.bytes = bigBytes;
+  w32.elemBytes = 4;
+  w64.buffer = Buffer(static_cast<size_t>(bigBytes));
+  w64.bytes = bigBytes;
+  w64.elemBytes = 8;
+  const std::vector<std::pair<int, int>> shapes =  // (element bytes, nb)
+      args.shortMode ? std::vector<std::pair<int, int>>{{8, 1}, {4, 1}, {4, 16}, {4, 128}}
+                     : std::vector<std::pair<int, int>>{{8, 1},  {4, 1},  {4, 2},
+                                                        {4, 4},  {4, 8},  {4, 16},
+                                                        {4, 32}, {4, 64}, {4, 128}};
+  int maxNb = 0;
+  for (const auto& s : shapes)
+    maxNb = std::max(maxNb, s.second);
+  Buffer y(static_cast<size_t>(bigBytes / k * maxNb) + (4u << 20));
+  if (!triad.a.ok() || !triad.b.ok() || !triad.c.ok() || !w32.buffer.ok() || !w64.buffer.ok() ||
+      !y.ok()) {
+    fprintf(stderr, "roofline_host: cannot map the working sets\n");
+    return 1;
+  }
+  fillParallel(cpus, maxThreads, triad.pa(), triad.n, 1);
+  fillParallel(cpus, maxThreads, triad.pb(), triad.n, 2);
+  fillParallel(cpus, maxThreads, triad.pc(), triad.n, 3);
+  fillParallel(cpus, maxThreads, w32.buffer.as<float>(), static_cast<long>(bigBytes / 4), 11);
+  fillParallel(cpus, maxThreads, w64.buffer.as<double>(), static_cast<long>(bigBytes / 8), 12);
+
+  for (int t = 1; t <= maxThreads; ++t) {
+    peakF32[t] = peakItem<float>(cpus, t, peakS);
+    peakF64[t] = peakItem<double>(cpus, t, peakS);
+    triadNt[t] = triadItem(cpus, t, true, triad);
+    triadPlainItems[t] = triadItem(cpus, t, false, triad);
+    items.push_back(&peakF32[t]);
+    items.push_back(&peakF64[t]);
+    items.push_back(&triadNt[t]);
+    items.push_back(&triadPlainItems[t]);
+  }
+  std::vector<KernelPoint> points;
+  points.reserve(shapes.size() * maxThreads);  // items point into it: no reallocation
+  for (int t = 1; t <= maxThreads; ++t) {
+    for (const auto& s : shapes) {
+      points.emplace_back();
+      KernelPoint& p = points.back();
+      p.elemBytes = s.first;
+      p.dtype = s.first == 4 ? "fp32" : "fp64";
+      p.nb = s.second;
+      p.threads = t;
+      if (s.first == 4)
+        setUpKernel<float>(&p, cpus, w32, &y, k);
+      else
+        setUpKernel<double>(&p, cpus, w64, &y, k);
+      items.push_back(&p.item);
+    }
+  }
+
+  // ---- measure: every item once per round ----
+  printf("  measuring: %zu items, %d rounds after a warm-up one ", items.size(), rounds);
+  fflush(stdout);
+  runRounds(items, rounds);
+  bool verified = true;
+  for (const Item* item : items)
+    verified &= !item->failed;
+
+  // ---- ceilings ----
+  double clockHz = 0;
+  std::string clockWhat;
+  if (clockMeasured) {
+    clockHz = summarize(clockItem).best;
+    clockWhat = "chain of dependent register adds, 1 cycle each";
+  } else if (machine.cpuinfoMHz > 0) {
+    clockHz = machine.cpuinfoMHz * 1e6;
+    clockWhat = "/proc/cpuinfo cpu MHz";
+  } else {
+    clockHz = 1e9;
+    clockWhat = "unknown: 1 GHz assumed, FLOP/cycle then means FLOP/ns";
+  }
+  printf("\nceilings: best of %d repetitions, their median and spread = (best - worst) / best; "
+         "on-cpu =\nour threads' CPU time / wall time, other = other processes' CPU time, steal = "
+         "hypervisor\nsteal, both in %% of all CPUs, during the best repetition\n",
+         rounds);
+  printf("  core clock    %.3f GHz (%s; /proc/cpuinfo says %.0f MHz)\n", clockHz / 1e9,
+         clockWhat.c_str(), machine.cpuinfoMHz);
+  double peakF32Best[3] = {}, peakF64Best[3] = {}, triadNtBest[3] = {}, triadPlainBest[3] = {};
+  auto printCeiling = [](const Item& item, int t, double scale, const char* unit) {
+    const Measured m = summarize(item);
     printf("  %-27s %dt %7.2f %-7s median %7.2f  spread %4.1f%%  on-cpu %3.0f%%  other %4.1f%%  "
            "steal %3.1f%%\n",
-           what, t, m.best / scale, unit, m.median / scale, spreadPct(m), m.onCpuBest * 100.0,
-           m.disturbance.otherPct, m.disturbance.stealPct);
+           item.name.c_str(), t, m.best / scale, unit, m.median / scale, m.spreadPct,
+           m.bestSample.onCpu * 100.0, m.bestSample.disturbance.otherPct,
+           m.bestSample.disturbance.stealPct);
+    return m.best;
   };
   for (int t = 1; t <= maxThreads; ++t) {
-    printCeiling("peak fp32 FMA", t, ceil.peakF32M[t], 1e9, "GFLOP/s");
-    printCeiling("peak fp64 FMA", t, ceil.peakF64M[t], 1e9, "GFLOP/s");
-    printCeiling("triad, non-temporal stores", t, ceil.triadStreamM[t], 1e9, "GB/s");
-    printCeiling("triad, plain stores", t, ceil.triadPlainM[t], 1e9, "GB/s");
+    peakF32Best[t] = printCeiling(peakF32[t], t, 1e9, "GFLOP/s");
+    peakF64Best[t] = printCeiling(peakF64[t], t, 1e9, "GFLOP/s");
+    triadNtBest[t] = printCeiling(triadNt[t], t, 1e9, "GB/s");
+    triadPlainBest[t] = printCeiling(triadPlainItems[t], t, 1e9, "GB/s");
   }
 
-  // 2. The host as a model device, one per thread count.
+  // ---- the host as a model device, one per thread count ----
   energy::DeviceSpec devices[3];
   printf("\nmodel devices (only the measured ceilings parameterise them; eta = 1)\n");
   for (int t = 1; t <= maxThreads; ++t) {
-    devices[t] = hostDevice(ceil, t);
+    devices[t] = hostDevice(t, clockHz, peakF32Best[t], triadNtBest[t]);
     const energy::DeviceSpec& d = devices[t];
     const double pi = energy::peakFlops(d, d.opps[0], d.cores, energy::DataType::Fp32);
     printf("  %-8s cores %d, opp %.3f GHz, fp32 %.2f FLOP/cycle/core -> pi %.1f GFLOP/s; "
@@ -677,142 +788,92 @@ int main(int argc, char** argv) {
   printf("  fp64 is not a DataType in energy/soc.h: the fp64 point's compute ceiling is the\n"
          "  measured fp64 FMA peak, given to attainableFlops directly (that point is memory-bound\n"
          "  by far under either ceiling).\n");
-  fflush(stdout);
 
-  // 3. Kernels across intensity.
-  const std::vector<Point> points =
-      args.shortMode
-          ? std::vector<Point>{{"fp64", 8, 1}, {"fp32", 4, 1}, {"fp32", 4, 16}, {"fp32", 4, 128}}
-          : std::vector<Point>{{"fp64", 8, 1},  {"fp32", 4, 1},  {"fp32", 4, 2},
-                               {"fp32", 4, 4},  {"fp32", 4, 8},  {"fp32", 4, 16},
-                               {"fp32", 4, 32}, {"fp32", 4, 64}, {"fp32", 4, 128}};
-  int maxNb = 0;
-  for (const Point& p : points)
-    maxNb = std::max(maxNb, p.nb);
-  const double maxYBytes = bigBytes / k * maxNb + (1 << 20);
-  const double maxXBytes = static_cast<double>(k) * maxNb * 8;
-  const int reps = args.shortMode ? 2 : 5;
-  std::vector<Row> rows;
-  bool verified = true;
-  {
-    GemmRig<double> rig64(machine, k, bigBytes, maxYBytes, maxXBytes);
-    if (!rig64.ok()) {
-      fprintf(stderr, "roofline_host: cannot map the kernels' buffers\n");
-      return 1;
-    }
-    for (const Point& p : points) {
-      if (p.elemBytes != 8) continue;
-      for (int t = 1; t <= maxThreads; ++t) {
-        Row row{};
-        row.kernel = kernelName(p.nb);
-        row.dtype = p.dtype;
-        verified &= rig64.run(p.nb, t, reps, &row);
-        row.predicted = energy::attainableFlops(ceil.peakF64[t], row.intensity,
-                                                devices[t].maxBandwidthBps);
-        row.memoryBound = row.intensity * devices[t].maxBandwidthBps < ceil.peakF64[t];
-        rows.push_back(row);
-      }
-    }
+  // ---- predictions against measurements ----
+  for (KernelPoint& p : points) {
+    const energy::DeviceSpec& d = devices[p.threads];
+    const double pi = p.elemBytes == 4
+                          ? energy::peakFlops(d, d.opps[0], d.cores, energy::DataType::Fp32)
+                          : peakF64Best[p.threads];
+    p.predicted = energy::attainableFlops(pi, p.intensity, d.maxBandwidthBps);
+    p.memoryBound = p.intensity * d.maxBandwidthBps < pi;
+    p.m = summarize(p.item);
+    p.errPct = (p.m.best - p.predicted) / p.predicted * 100.0;
   }
-  {
-    GemmRig<float> rig32(machine, k, bigBytes, maxYBytes, maxXBytes);
-    if (!rig32.ok()) {
-      fprintf(stderr, "roofline_host: cannot map the kernels' buffers\n");
-      return 1;
-    }
-    for (const Point& p : points) {
-      if (p.elemBytes != 4) continue;
-      for (int t = 1; t <= maxThreads; ++t) {
-        Row row{};
-        row.kernel = kernelName(p.nb);
-        row.dtype = p.dtype;
-        verified &= rig32.run(p.nb, t, reps, &row);
-        const energy::DeviceSpec& d = devices[t];
-        const double pi = energy::peakFlops(d, d.opps[0], d.cores, energy::DataType::Fp32);
-        row.predicted = energy::attainableFlops(pi, row.intensity, d.maxBandwidthBps);
-        row.memoryBound = row.intensity * d.maxBandwidthBps < pi;
-        rows.push_back(row);
-      }
-    }
-  }
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return a.threads != b.threads ? a.threads < b.threads : a.intensity < b.intensity;
+  std::vector<const KernelPoint*> order;
+  for (const KernelPoint& p : points)
+    order.push_back(&p);
+  std::stable_sort(order.begin(), order.end(), [](const KernelPoint* a, const KernelPoint* b) {
+    return a->threads != b->threads ? a->threads < b->threads : a->intensity < b->intensity;
   });
-
-  printf("\nY = W X, W %ld x %ld streamed once (%.2f GiB), X %ld x nb in cache; best of %d after a "
-         "warm-up\n",
-         rows.empty() ? 0L : rows[0].rows, k, bigBytes / gib, k, reps);
-  printf("%-11s %-4s %3s %8s %-7s %8s %8s %8s %6s %6s %6s %5s %5s %5s\n", "kernel", "type",
-         "thr", "I FLOP/B", "bound", "pred", "measured", "median", "spread", "error", "on-cpu",
-         "other", "steal", "check");
-  printf("%-11s %-4s %3s %8s %-7s %8s %8s %8s %6s %6s %6s %5s %5s %5s\n", "", "", "", "", "",
+  printf("\nY = W X: W %ld x %ld (%.2f GiB) streamed once, X %ld x nb in cache; best of %d; error = "
+         "(measured - predicted) / predicted\n",
+         order.empty() ? 0L : order[0]->rows, k, bigBytes / gib, k, rounds);
+  printf("%-11s %-4s %3s %8s %-7s %8s %8s %8s %6s %6s %6s %5s %5s %6s\n", "kernel", "type", "thr",
+         "I FLOP/B", "bound", "pred", "measured", "median", "spread", "error", "on-cpu", "other",
+         "steal", "check");
+  printf("%-11s %-4s %3s %8s %-7s %8s %8s %8s %6s %6s %6s %5s %5s %6s\n", "", "", "", "", "",
          "GFLOP/s", "GFLOP/s", "GFLOP/s", "%", "%", "%", "cpu %", "%", "");
   std::vector<double> absErr;
-  for (Row& r : rows) {
-    r.errPct = (r.m.best - r.predicted) / r.predicted * 100.0;
-    absErr.push_back(std::fabs(r.errPct));
-    printf("%-11s %-4s %3d %8.3f %-7s %8.2f %8.2f %8.2f %6.1f %+6.1f %6.0f %5.1f %5.1f %2d/%-2d\n",
-           r.kernel.c_str(), r.dtype, r.threads, r.intensity, r.memoryBound ? "memory" : "compute",
-           r.predicted / 1e9, r.m.best / 1e9, r.m.median / 1e9, spreadPct(r.m), r.errPct,
-           r.m.onCpuBest * 100.0, r.m.disturbance.otherPct, r.m.disturbance.stealPct, r.checkedOk,
-           r.checked);
+  for (const KernelPoint* p : order) {
+    absErr.push_back(std::fabs(p->errPct));
+    printf("%-11s %-4s %3d %8.3f %-7s %8.2f %8.2f %8.2f %6.1f %+6.1f %6.0f %5.1f %5.1f %3d/%-3d\n",
+           p->item.name.c_str(), p->dtype, p->threads, p->intensity,
+           p->memoryBound ? "memory" : "compute", p->predicted / 1e9, p->m.best / 1e9,
+           p->m.median / 1e9, p->m.spreadPct, p->errPct, p->m.bestSample.onCpu * 100.0,
+           p->m.bestSample.disturbance.otherPct, p->m.bestSample.disturbance.stealPct, p->checkedOk,
+           p->checked);
   }
-  std::vector<double> sorted = absErr;
-  std::sort(sorted.begin(), sorted.end());
+  std::sort(absErr.begin(), absErr.end());
   double medianErr = 0, maxErr = 0;
-  if (!sorted.empty()) {
-    const size_t n = sorted.size();
-    medianErr = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-    maxErr = sorted.back();
+  if (!absErr.empty()) {
+    const size_t n = absErr.size();
+    medianErr = n % 2 ? absErr[n / 2] : 0.5 * (absErr[n / 2 - 1] + absErr[n / 2]);
+    maxErr = absErr.back();
   }
-  const std::string loadEnd = loadAverage();
-  printf("\n  load average  %s at end; run took %.0f s\n", loadEnd.c_str(), secondsSince(started));
+  printf("\n  load average  %s at end; run took %.0f s\n", loadAverage().c_str(),
+         secondsSince(started));
 
   bench::Report report("roofline_host");
-  report.info("core clock", ceil.clockHz / 1e9, "GHz");
-  for (int t = 1; t <= maxThreads; ++t) {
-    const std::string th = t == 1 ? ", 1 thread" : ", 2 threads";
-    report.info("peak fp32 FMA" + th, ceil.peakF32[t] / 1e9, "GFLOP/s");
-  }
-  for (int t = 1; t <= maxThreads; ++t) {
-    const std::string th = t == 1 ? ", 1 thread" : ", 2 threads";
-    report.info("peak fp64 FMA" + th, ceil.peakF64[t] / 1e9, "GFLOP/s");
-  }
-  report.info("fp32 FLOP/cycle/core, 1 thread", ceil.peakF32[1] / ceil.clockHz, "FLOP/cycle");
-  for (int t = 1; t <= maxThreads; ++t) {
-    const std::string th = t == 1 ? ", 1 thread" : ", 2 threads";
-    report.info("triad (NT stores)" + th, ceil.triadStreamBps[t] / 1e9, "GB/s");
-  }
-  for (int t = 1; t <= maxThreads; ++t) {
-    const std::string th = t == 1 ? ", 1 thread" : ", 2 threads";
-    report.info("triad (plain stores)" + th, ceil.triadPlainBps[t] / 1e9, "GB/s");
-  }
-  report.target("median |error|, " + std::to_string(rows.size()) + " points", medianErr, "%",
+  report.info("core clock", clockHz / 1e9, "GHz");
+  for (int t = 1; t <= maxThreads; ++t)
+    report.info(std::string("peak fp32 FMA") + threadsLabel(t), peakF32Best[t] / 1e9, "GFLOP/s");
+  for (int t = 1; t <= maxThreads; ++t)
+    report.info(std::string("peak fp64 FMA") + threadsLabel(t), peakF64Best[t] / 1e9, "GFLOP/s");
+  report.info("fp32 FLOP/cycle/core, 1 thread", peakF32Best[1] / clockHz, "FLOP/cycle");
+  for (int t = 1; t <= maxThreads; ++t)
+    report.info(std::string("triad (NT stores)") + threadsLabel(t), triadNtBest[t] / 1e9, "GB/s");
+  for (int t = 1; t <= maxThreads; ++t)
+    report.info(std::string("triad (plain stores)") + threadsLabel(t), triadPlainBest[t] / 1e9,
+                "GB/s");
+  report.target("median |error|, " + std::to_string(order.size()) + " points", medianErr, "%",
                 "<= 15 %", medianErr <= 15.0);
   report.info("max |error|", maxErr, "%");
-  report.target("kernel outputs verified", verified ? 1 : 0, "bool", "1", verified);
+  report.target("outputs verified", verified ? 1 : 0, "bool", "1", verified);
   report.print();
 
   if (!args.resultsDir.empty()) {
     if (!report.writeJson(args.resultsDir)) return 1;
     const std::string path = args.resultsDir + "/roofline_host_points.csv";
-    if (FILE* f = fopen(path.c_str(), "w")) {
-      fprintf(f, "kernel,dtype,nb,threads,rows,k,intensity_flop_per_byte,bound,"
-                 "predicted_gflops,measured_best_gflops,measured_median_gflops,spread_pct,"
-                 "error_pct,on_cpu_pct,other_cpu_pct,steal_pct,checked_ok\n");
-      for (const Row& r : rows) {
-        fprintf(f, "%s,%s,%d,%d,%ld,%ld,%.6g,%s,%.6g,%.6g,%.6g,%.3g,%.3g,%.3g,%.3g,%.3g,%d/%d\n",
-                r.kernel.c_str(), r.dtype, r.nb, r.threads, r.rows, k, r.intensity,
-                r.memoryBound ? "memory" : "compute", r.predicted / 1e9, r.m.best / 1e9,
-                r.m.median / 1e9, spreadPct(r.m), r.errPct, r.m.onCpuBest * 100.0,
-                r.m.disturbance.otherPct, r.m.disturbance.stealPct, r.checkedOk, r.checked);
-      }
-      fclose(f);
-      printf("  results: %s\n", path.c_str());
-    } else {
+    FILE* f = fopen(path.c_str(), "w");
+    if (!f) {
       fprintf(stderr, "roofline_host: %s: %s\n", path.c_str(), strerror(errno));
       return 1;
     }
+    fprintf(f, "kernel,dtype,nb,threads,rows,k,intensity_flop_per_byte,bound,predicted_gflops,"
+               "measured_best_gflops,measured_median_gflops,spread_pct,error_pct,on_cpu_pct,"
+               "other_cpu_pct,steal_pct,checked_ok,checked\n");
+    for (const KernelPoint* p : order) {
+      fprintf(f, "%s,%s,%d,%d,%ld,%ld,%.6g,%s,%.6g,%.6g,%.6g,%.3g,%.3g,%.3g,%.3g,%.3g,%d,%d\n",
+              p->item.name.c_str(), p->dtype, p->nb, p->threads, p->rows, p->k, p->intensity,
+              p->memoryBound ? "memory" : "compute", p->predicted / 1e9, p->m.best / 1e9,
+              p->m.median / 1e9, p->m.spreadPct, p->errPct, p->m.bestSample.onCpu * 100.0,
+              p->m.bestSample.disturbance.otherPct, p->m.bestSample.disturbance.stealPct,
+              p->checkedOk, p->checked);
+    }
+    const bool ok = fclose(f) == 0;
+    if (ok) printf("  results: %s\n", path.c_str());
+    if (!ok) return 1;
   }
   return verified ? 0 : 1;
 }
