@@ -49,6 +49,7 @@ float fmaPeakF32(long iters);
 double fmaPeakF64(long iters);
 void triadPlain(double* a, const double* b, const double* c, double s, long n);
 void triadStream(double* a, const double* b, const double* c, double s, long n);
+double readSum(const float* a, long n);
 int gemmTileColsFor(int nb);
 long gemmRowsPerPanel(int nb, int elemBytes);
 long gemmPanelsPerBlock(int nb, int elemBytes);
@@ -495,6 +496,30 @@ Item triadItem(const std::vector<int>& cpus, int threads, bool nonTemporal, cons
   return item;
 }
 
+// Read-only stream over `n` floats (W's buffer): not a model input, shown beside the triad.
+Item readItem(const std::vector<int>& cpus, int threads, const float* a, long n) {
+  Item item;
+  item.name = "read-only stream (sum)";
+  item.work = 4.0 * n;
+  auto sums = std::make_shared<std::vector<double>>(threads, 0.0);
+  auto first = std::make_shared<std::vector<double>>();
+  item.run = [&cpus, threads, a, n, sums] {
+    return runPinned(cpus, threads, [&](int t) {
+      long lo, hi;
+      share(n, threads, t, Triad::kGrain, &lo, &hi);
+      (*sums)[t] = readSum(a + lo, hi - lo);
+    });
+  };
+  item.verify = [sums, first] {  // the same sums, in the same order, every time
+    if (first->empty()) *first = *sums;
+    for (double v : *sums) {
+      if (!std::isfinite(v)) return false;
+    }
+    return *first == *sums;
+  };
+  return item;
+}
+
 // ---- Y = W X across intensities ---------------------------------------------------------------
 
 // W (rows x k) of one element type: the same buffer, filled once, serves every nb.
@@ -667,7 +692,7 @@ int main(int argc, char** argv) {
   if (clockMeasured) items.push_back(&clockItem);
 
   const double peakS = args.shortMode ? 0.02 : 0.25;
-  std::vector<Item> peakF32(3), peakF64(3), triadNt(3), triadPlainItems(3);
+  std::vector<Item> peakF32(3), peakF64(3), triadNt(3), triadPlainItems(3), readOnly(3);
   Triad triad;
   triad.n = std::max(Triad::kGrain, static_cast<long>(bigBytes / 24.0) / Triad::kGrain * Triad::kGrain);
   triad.a = Buffer(triad.n * sizeof(double));
@@ -709,6 +734,9 @@ int main(int argc, char** argv) {
     items.push_back(&peakF64[t]);
     items.push_back(&triadNt[t]);
     items.push_back(&triadPlainItems[t]);
+    readOnly[t] = readItem(cpus, t, w32.buffer.as<float>(),
+                           static_cast<long>(bigBytes / 4) / Triad::kGrain * Triad::kGrain);
+    items.push_back(&readOnly[t]);
   }
   std::vector<KernelPoint> points;
   points.reserve(shapes.size() * maxThreads);  // items point into it: no reallocation
@@ -755,7 +783,8 @@ int main(int argc, char** argv) {
          rounds);
   printf("  core clock    %.3f GHz (%s; /proc/cpuinfo says %.0f MHz)\n", clockHz / 1e9,
          clockWhat.c_str(), machine.cpuinfoMHz);
-  double peakF32Best[3] = {}, peakF64Best[3] = {}, triadNtBest[3] = {}, triadPlainBest[3] = {};
+  double peakF32Best[3] = {}, peakF64Best[3] = {}, triadNtBest[3] = {}, triadPlainBest[3] = {},
+         readBest[3] = {};
   auto printCeiling = [](const Item& item, int t, double scale, const char* unit) {
     const Measured m = summarize(item);
     printf("  %-27s %dt %7.2f %-7s median %7.2f  spread %4.1f%%  on-cpu %3.0f%%  other %4.1f%%  "
@@ -770,7 +799,11 @@ int main(int argc, char** argv) {
     peakF64Best[t] = printCeiling(peakF64[t], t, 1e9, "GFLOP/s");
     triadNtBest[t] = printCeiling(triadNt[t], t, 1e9, "GB/s");
     triadPlainBest[t] = printCeiling(triadPlainItems[t], t, 1e9, "GB/s");
+    readBest[t] = printCeiling(readOnly[t], t, 1e9, "GB/s");
   }
+  printf("  beta is the non-temporal triad (STREAM's count equals its DRAM traffic, as for the\n"
+         "  kernels); the plain-store triad also moves 8 uncounted write-allocate bytes per 24;\n"
+         "  the read-only stream is context, not a model input\n");
 
   // ---- the host as a model device, one per thread count ----
   energy::DeviceSpec devices[3];
@@ -846,6 +879,8 @@ int main(int argc, char** argv) {
   for (int t = 1; t <= maxThreads; ++t)
     report.info(std::string("triad (plain stores)") + threadsLabel(t), triadPlainBest[t] / 1e9,
                 "GB/s");
+  for (int t = 1; t <= maxThreads; ++t)
+    report.info(std::string("read-only stream") + threadsLabel(t), readBest[t] / 1e9, "GB/s");
   report.target("median |error|, " + std::to_string(order.size()) + " points", medianErr, "%",
                 "<= 15 %", medianErr <= 15.0);
   report.info("max |error|", maxErr, "%");

@@ -126,6 +126,27 @@ void triadStreamKernel(double* a, const double* b, const double* c, double s, lo
   storeFence();
 }
 
+// ---- read-only stream: the sum of an array ---------------------------------------------------
+// Not a model input: shows what a stream that only reads (as weight streaming does) draws.
+// a aligned to kVectorBytes; n a multiple of 8 vectors.
+double readSumKernel(const float* a, long n) {
+  using V = VecT<float>;
+  constexpr int L = Vec<float>::kLanes;
+  V acc[8];
+  for (int j = 0; j < 8; ++j)
+    acc[j] = splat<float>(0);
+  for (long i = 0; i < n; i += 8 * L) {
+    for (int j = 0; j < 8; ++j)
+      acc[j] += *reinterpret_cast<const V*>(a + i + j * L);
+  }
+  double sum = 0;
+  for (int j = 0; j < 8; ++j) {
+    for (int l = 0; l < L; ++l)
+      sum += acc[j][l];
+  }
+  return sum;
+}
+
 // ---- Y = W X: weights streamed once, nb right-hand columns kept in cache ----------------------
 // Register tile: MV weight vectors (P = MV * lanes rows, a "panel") by NC columns; each weight
 // vector is loaded once per k and used NC times, each X element broadcast and used MV times.
@@ -293,6 +314,7 @@ void triadPlain(double* a, const double* b, const double* c, double s, long n) {
 void triadStream(double* a, const double* b, const double* c, double s, long n) {
   triadStreamKernel(a, b, c, s, n);
 }
+double readSum(const float* a, long n) { return readSumKernel(a, n); }
 
 // Layout of Y = W X for nb columns of elemBytes-byte elements (4: fp32, 8: fp64).
 int gemmTileColsFor(int nb) { return tileCols(nb); }
