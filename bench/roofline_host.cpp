@@ -100,10 +100,14 @@ long parseCacheSize(const std::string& s) {  // "307200K", "2048K", "32M"
   if (s.empty()) return 0;
   long v = strtol(s.c_str(), nullptr, 10);
   switch (s.back()) {
-    case 'K': return v * 1024;
-    case 'M': return v * 1024 * 1024;
-    case 'G': return v * 1024 * 1024 * 1024;
-    default: return v;
+    case 'K':
+      return v * 1024;
+    case 'M':
+      return v * 1024 * 1024;
+    case 'G':
+      return v * 1024 * 1024 * 1024;
+    default:
+      return v;
   }
 }
 
@@ -123,14 +127,14 @@ Machine readMachine() {
         m.cpuModel = value;
         haveModel = true;
       } else if (!haveMHz && strncmp(line, "cpu MHz", 7) == 0) {
-        m.cpuinfoMHz = atof(value.c_str());
+        m.cpuinfoMHz = strtod(value.c_str(), nullptr);
         haveMHz = true;
       } else if (!haveFlags &&
                  (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0)) {
         haveFlags = true;
         const std::string padded = " " + value + " ";
-        for (const char* flag : {"sse2", "avx", "avx2", "fma", "avx512f", "avx512_fp16", "asimd",
-                                 "sve"}) {
+        for (const char* flag :
+             {"sse2", "avx", "avx2", "fma", "avx512f", "avx512_fp16", "asimd", "sve"}) {
           if (padded.find(std::string(" ") + flag + " ") != std::string::npos) {
             if (!m.cpuFlags.empty()) m.cpuFlags += ' ';
             m.cpuFlags += flag;
@@ -145,7 +149,7 @@ Machine readMachine() {
     const std::string type = readFirstLine(dir + "/type");
     if (type.empty()) continue;
     if (type == "Instruction") continue;
-    const int level = atoi(readFirstLine(dir + "/level").c_str());
+    const int level = static_cast<int>(strtol(readFirstLine(dir + "/level").c_str(), nullptr, 10));
     const long size = parseCacheSize(readFirstLine(dir + "/size"));
     if (level > m.llcLevel || (level == m.llcLevel && size > m.llcBytes)) {
       m.llcLevel = level;
@@ -162,9 +166,10 @@ Machine readMachine() {
   if (m.cpus.empty()) m.cpus.push_back(0);
   if (FILE* f = fopen("/proc/meminfo", "r")) {
     char line[256];
+    const char kKey[] = "MemAvailable:";
     while (fgets(line, sizeof line, f)) {
-      long kb = 0;
-      if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1) m.memAvailableBytes = kb * 1024.0;
+      if (strncmp(line, kKey, sizeof kKey - 1) == 0)
+        m.memAvailableBytes = strtod(line + sizeof kKey - 1, nullptr) * 1024.0;  // kB
     }
     fclose(f);
   }
@@ -173,34 +178,44 @@ Machine readMachine() {
 
 // ---- disturbance: other processes' CPU time, VM steal time, load average -------------------
 
+// Reads up to `n` whitespace-separated numbers from `p`; returns how many it read.
+int parseNumbers(const char* p, double* out, int n) {
+  int got = 0;
+  while (got < n) {
+    char* end = nullptr;
+    const double v = strtod(p, &end);
+    if (end == p) break;
+    out[got++] = v;
+    p = end;
+  }
+  return got;
+}
+
 struct CpuTimes {
   double busy = 0, total = 0, steal = 0, self = 0;  // jiffies, all CPUs
 };
 
 CpuTimes readCpuTimes() {
   CpuTimes t;
-  if (FILE* f = fopen("/proc/stat", "r")) {
-    double v[10] = {};
-    if (fscanf(f, "cpu %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &v[6], &v[7]) == 8) {
-      t.busy = v[0] + v[1] + v[2] + v[5] + v[6];  // user nice system irq softirq
-      t.steal = v[7];
-      t.total = t.busy + v[3] + v[4] + v[7];  // + idle iowait steal
-    }
-    fclose(f);
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+  const std::string cpu = readFirstLine("/proc/stat");
+  double v[8] = {};
+  if (cpu.compare(0, 4, "cpu ") == 0 && parseNumbers(cpu.c_str() + 4, v, 8) == 8) {
+    t.busy = v[0] + v[1] + v[2] + v[5] + v[6];  // user nice system irq softirq
+    t.steal = v[7];
+    t.total = t.busy + v[3] + v[4] + v[7];  // + idle iowait steal
   }
   if (FILE* f = fopen("/proc/self/stat", "r")) {
     char buf[1024] = {};
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = '\0';
     fclose(f);
-    // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+    // After the ")" closing the command name: state (field 3), then numbers from field 4;
+    // utime and stime are fields 14 and 15.
     const char* p = strrchr(buf, ')');
-    if (p) {
-      double utime = 0, stime = 0;
-      if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lf %lf", &utime, &stime) == 2)
-        t.self = utime + stime;
-    }
+    double field[12] = {};
+    if (p && p[1] == ' ' && p[2] != '\0' && parseNumbers(p + 3, field, 12) == 12)
+      t.self = field[10] + field[11];
   }
   return t;
 }
@@ -242,8 +257,8 @@ class Buffer {
       return;
     }
     base_ = p;
-    uintptr_t a = (reinterpret_cast<uintptr_t>(p) + kAlign - 1) & ~(kAlign - 1);
-    data_ = reinterpret_cast<void*>(a);
+    const uintptr_t misalign = reinterpret_cast<uintptr_t>(p) & (kAlign - 1);
+    data_ = static_cast<char*>(p) + (misalign ? kAlign - misalign : 0);
     madvise(data_, bytes, MADV_HUGEPAGE);
   }
   ~Buffer() {
@@ -276,6 +291,8 @@ struct Timing {
   double onCpu = 0;    // the threads' CPU time / (threads * seconds): < 1 when preempted
 };
 
+std::atomic<bool> gPinFailed{false};  // a thread could not be pinned to its CPU
+
 double threadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -296,7 +313,7 @@ Timing runPinned(const std::vector<int>& cpus, int threads, F fn) {
       cpu_set_t set;
       CPU_ZERO(&set);
       CPU_SET(cpus[t % cpus.size()], &set);
-      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) gPinFailed = true;
       ready.fetch_add(1);
       while (ready.load() < threads) {
       }
@@ -320,7 +337,7 @@ Timing runPinned(const std::vector<int>& cpus, int threads, F fn) {
   return timing;
 }
 
-// [begin, end) of thread t's share of n items, in multiples of `grain`.
+// [begin, end) of thread t's share of n items (a multiple of `grain`), in multiples of `grain`.
 void share(long n, int threads, int t, long grain, long* begin, long* end) {
   const long units = n / grain;
   *begin = units * t / threads * grain;
@@ -341,9 +358,9 @@ struct Sample {
 // machine disturbs one repetition of many items rather than every repetition of one.
 struct Item {
   std::string name;
-  double work = 0;                // FLOP, bytes or cycles per repetition
-  std::function<Timing()> run;    // one repetition
-  std::function<bool()> verify;   // checks the repetition's output (may be empty)
+  double work = 0;               // FLOP, bytes or cycles per repetition
+  std::function<Timing()> run;   // one repetition
+  std::function<bool()> verify;  // checks the repetition's output (may be empty)
   std::vector<Sample> samples;
   bool failed = false;
 };
@@ -486,10 +503,11 @@ Item triadItem(const std::vector<int>& cpus, int threads, bool nonTemporal, cons
     return runPinned(cpus, threads, [&](int t) {
       long lo, hi;
       share(tr.n, threads, t, Triad::kGrain, &lo, &hi);
-      if (nonTemporal)
+      if (nonTemporal) {
         triadStream(tr.pa() + lo, tr.pb() + lo, tr.pc() + lo, Triad::kScalar, hi - lo);
-      else
+      } else {
         triadPlain(tr.pa() + lo, tr.pb() + lo, tr.pc() + lo, Triad::kScalar, hi - lo);
+      }
     });
   };
   item.verify = [&tr] { return tr.check(); };
@@ -549,10 +567,11 @@ struct KernelPoint {
 
 template <typename T>
 const T* xData(const KernelPoint& p) {
-  if constexpr (sizeof(T) == 4)
+  if constexpr (sizeof(T) == 4) {
     return p.xf.data();
-  else
+  } else {
     return p.x.data();
+  }
 }
 
 // Compares 24 sampled outputs with a scalar reference summed in long double.
@@ -618,11 +637,13 @@ void setUpKernel(KernelPoint* p, const std::vector<int>& cpus, const Weights& w,
       share((p->panels + p->blockPanels - 1) / p->blockPanels, p->threads, t, 1, &b0, &b1);
       const long p0 = b0 * p->blockPanels, p1 = std::min(b1 * p->blockPanels, p->panels);
       bool ok;
-      if constexpr (sizeof(T) == 4)
+      if constexpr (sizeof(T) == 4) {
         ok = gemmF32(wp, xData<T>(*p), yp, p0, p1, p->k, p->nb);
-      else
+      } else {
         ok = gemmF64(wp, xData<T>(*p), yp, p0, p1, p->k, p->nb);
-      if (!ok) fprintf(stderr, "roofline_host: kernel refused nb=%d panels %ld..%ld\n", p->nb, p0, p1);
+      }
+      if (!ok)
+        fprintf(stderr, "roofline_host: kernel refused nb=%d panels %ld..%ld\n", p->nb, p0, p1);
     });
   };
   p->item.verify = [p, wp, yp] { return checkOutputs<T>(p, wp, yp); };
@@ -642,7 +663,9 @@ energy::DeviceSpec hostDevice(int threads, double clockHz, double peakF32, doubl
   return d;
 }
 
-const char* threadsLabel(int t) { return t == 1 ? ", 1 thread" : ", 2 threads"; }
+const char* threadsLabel(int t) {
+  return t == 1 ? ", 1 thread" : ", 2 threads";
+}
 
 }  // namespace
 }  // namespace qeil::bench::roofline
@@ -668,8 +691,8 @@ int main(int argc, char** argv) {
 
   printf("roofline_host: MODEL.md §3 roofline checked against this machine%s\n",
          args.shortMode ? " (--short: tiny sizes, figures not meaningful)" : "");
-  printf("  cpu           %s; %zu CPU(s) usable; 1..%d threads pinned to CPU", machine.cpuModel.c_str(),
-         cpus.size(), maxThreads);
+  printf("  cpu           %s; %zu CPU(s) usable; 1..%d threads pinned to CPU",
+         machine.cpuModel.c_str(), cpus.size(), maxThreads);
   for (int t = 0; t < maxThreads; ++t)
     printf(" %d", cpus[t]);
   printf("\n  isa           /proc/cpuinfo: %s; kernels built for %s\n", machine.cpuFlags.c_str(),
@@ -694,7 +717,8 @@ int main(int argc, char** argv) {
   const double peakS = args.shortMode ? 0.02 : 0.25;
   std::vector<Item> peakF32(3), peakF64(3), triadNt(3), triadPlainItems(3), readOnly(3);
   Triad triad;
-  triad.n = std::max(Triad::kGrain, static_cast<long>(bigBytes / 24.0) / Triad::kGrain * Triad::kGrain);
+  triad.n =
+      std::max(Triad::kGrain, static_cast<long>(bigBytes / 24.0) / Triad::kGrain * Triad::kGrain);
   triad.a = Buffer(triad.n * sizeof(double));
   triad.b = Buffer(triad.n * sizeof(double));
   triad.c = Buffer(triad.n * sizeof(double));
@@ -707,9 +731,8 @@ int main(int argc, char** argv) {
   w64.elemBytes = 8;
   const std::vector<std::pair<int, int>> shapes =  // (element bytes, nb)
       args.shortMode ? std::vector<std::pair<int, int>>{{8, 1}, {4, 1}, {4, 16}, {4, 128}}
-                     : std::vector<std::pair<int, int>>{{8, 1},  {4, 1},  {4, 2},
-                                                        {4, 4},  {4, 8},  {4, 16},
-                                                        {4, 32}, {4, 64}, {4, 128}};
+                     : std::vector<std::pair<int, int>>{{8, 1},  {4, 1},  {4, 2},  {4, 4},  {4, 8},
+                                                        {4, 16}, {4, 32}, {4, 64}, {4, 128}};
   int maxNb = 0;
   for (const auto& s : shapes)
     maxNb = std::max(maxNb, s.second);
@@ -748,10 +771,11 @@ int main(int argc, char** argv) {
       p.dtype = s.first == 4 ? "fp32" : "fp64";
       p.nb = s.second;
       p.threads = t;
-      if (s.first == 4)
+      if (s.first == 4) {
         setUpKernel<float>(&p, cpus, w32, &y, k);
-      else
+      } else {
         setUpKernel<double>(&p, cpus, w64, &y, k);
+      }
       items.push_back(&p.item);
     }
   }
@@ -777,21 +801,23 @@ int main(int argc, char** argv) {
     clockHz = 1e9;
     clockWhat = "unknown: 1 GHz assumed, FLOP/cycle then means FLOP/ns";
   }
-  printf("\nceilings: best of %d repetitions, their median and spread = (best - worst) / best; "
-         "on-cpu =\nour threads' CPU time / wall time, other = other processes' CPU time, steal = "
-         "hypervisor\nsteal, both in %% of all CPUs, during the best repetition\n",
-         rounds);
+  printf(
+      "\nceilings: best of %d repetitions, their median and spread = (best - worst) / best; "
+      "on-cpu =\nour threads' CPU time / wall time, other = other processes' CPU time, steal = "
+      "hypervisor\nsteal, both in %% of all CPUs, during the best repetition\n",
+      rounds);
   printf("  core clock    %.3f GHz (%s; /proc/cpuinfo says %.0f MHz)\n", clockHz / 1e9,
          clockWhat.c_str(), machine.cpuinfoMHz);
   double peakF32Best[3] = {}, peakF64Best[3] = {}, triadNtBest[3] = {}, triadPlainBest[3] = {},
          readBest[3] = {};
   auto printCeiling = [](const Item& item, int t, double scale, const char* unit) {
     const Measured m = summarize(item);
-    printf("  %-27s %dt %7.2f %-7s median %7.2f  spread %4.1f%%  on-cpu %3.0f%%  other %4.1f%%  "
-           "steal %3.1f%%\n",
-           item.name.c_str(), t, m.best / scale, unit, m.median / scale, m.spreadPct,
-           m.bestSample.onCpu * 100.0, m.bestSample.disturbance.otherPct,
-           m.bestSample.disturbance.stealPct);
+    printf(
+        "  %-27s %dt %7.2f %-7s median %7.2f  spread %4.1f%%  on-cpu %3.0f%%  other %4.1f%%  "
+        "steal %3.1f%%\n",
+        item.name.c_str(), t, m.best / scale, unit, m.median / scale, m.spreadPct,
+        m.bestSample.onCpu * 100.0, m.bestSample.disturbance.otherPct,
+        m.bestSample.disturbance.stealPct);
     return m.best;
   };
   for (int t = 1; t <= maxThreads; ++t) {
@@ -801,9 +827,10 @@ int main(int argc, char** argv) {
     triadPlainBest[t] = printCeiling(triadPlainItems[t], t, 1e9, "GB/s");
     readBest[t] = printCeiling(readOnly[t], t, 1e9, "GB/s");
   }
-  printf("  beta is the non-temporal triad (STREAM's count equals its DRAM traffic, as for the\n"
-         "  kernels); the plain-store triad also moves 8 uncounted write-allocate bytes per 24;\n"
-         "  the read-only stream is context, not a model input\n");
+  printf(
+      "  beta is the non-temporal triad (STREAM's count equals its DRAM traffic, as for the\n"
+      "  kernels); the plain-store triad also moves 8 uncounted write-allocate bytes per 24;\n"
+      "  the read-only stream is context, not a model input\n");
 
   // ---- the host as a model device, one per thread count ----
   energy::DeviceSpec devices[3];
@@ -812,15 +839,17 @@ int main(int argc, char** argv) {
     devices[t] = hostDevice(t, clockHz, peakF32Best[t], triadNtBest[t]);
     const energy::DeviceSpec& d = devices[t];
     const double pi = energy::peakFlops(d, d.opps[0], d.cores, energy::DataType::Fp32);
-    printf("  %-8s cores %d, opp %.3f GHz, fp32 %.2f FLOP/cycle/core -> pi %.1f GFLOP/s; "
-           "beta %.2f GB/s; ridge %.2f FLOP/B\n",
-           d.name, d.cores, d.opps[0].freqHz / 1e9,
-           d.flopsPerCycle[static_cast<size_t>(energy::DataType::Fp32)], pi / 1e9,
-           d.maxBandwidthBps / 1e9, pi / d.maxBandwidthBps);
+    printf(
+        "  %-8s cores %d, opp %.3f GHz, fp32 %.2f FLOP/cycle/core -> pi %.1f GFLOP/s; "
+        "beta %.2f GB/s; ridge %.2f FLOP/B\n",
+        d.name, d.cores, d.opps[0].freqHz / 1e9,
+        d.flopsPerCycle[static_cast<size_t>(energy::DataType::Fp32)], pi / 1e9,
+        d.maxBandwidthBps / 1e9, pi / d.maxBandwidthBps);
   }
-  printf("  fp64 is not a DataType in energy/soc.h: the fp64 point's compute ceiling is the\n"
-         "  measured fp64 FMA peak, given to attainableFlops directly (that point is memory-bound\n"
-         "  by far under either ceiling).\n");
+  printf(
+      "  fp64 is not a DataType in energy/soc.h: the fp64 point's compute ceiling is the\n"
+      "  measured fp64 FMA peak, given to attainableFlops directly (that point is memory-bound\n"
+      "  by far under either ceiling).\n");
 
   // ---- predictions against measurements ----
   for (KernelPoint& p : points) {
@@ -834,14 +863,16 @@ int main(int argc, char** argv) {
     p.errPct = (p.m.best - p.predicted) / p.predicted * 100.0;
   }
   std::vector<const KernelPoint*> order;
+  order.reserve(points.size());
   for (const KernelPoint& p : points)
     order.push_back(&p);
   std::stable_sort(order.begin(), order.end(), [](const KernelPoint* a, const KernelPoint* b) {
     return a->threads != b->threads ? a->threads < b->threads : a->intensity < b->intensity;
   });
-  printf("\nY = W X: W %ld x %ld (%.2f GiB) streamed once, X %ld x nb in cache; best of %d; error = "
-         "(measured - predicted) / predicted\n",
-         order.empty() ? 0L : order[0]->rows, k, bigBytes / gib, k, rounds);
+  printf(
+      "\nY = W X: W %ld x %ld (%.2f GiB) streamed once, X %ld x nb in cache; best of %d; error = "
+      "(measured - predicted) / predicted\n",
+      order.empty() ? 0L : order[0]->rows, k, bigBytes / gib, k, rounds);
   printf("%-11s %-4s %3s %8s %-7s %8s %8s %8s %6s %6s %6s %5s %5s %6s\n", "kernel", "type", "thr",
          "I FLOP/B", "bound", "pred", "measured", "median", "spread", "error", "on-cpu", "other",
          "steal", "check");
@@ -864,6 +895,35 @@ int main(int argc, char** argv) {
     medianErr = n % 2 ? absErr[n / 2] : 0.5 * (absErr[n / 2 - 1] + absErr[n / 2]);
     maxErr = absErr.back();
   }
+  // Where the error comes from: the same points against the two rates they can reach at best,
+  // the read-only stream (memory-bound points) and the FMA peak (compute-bound points). Context
+  // only; the model and the target use the ceilings above.
+  printf(
+      "\nwhere the error comes from (context only, not model inputs; medians over the points):\n"
+      "  threads  read-only stream / beta  memory-bound: measured / (I * read-only)  "
+      "compute-bound: measured / pi\n");
+  for (int t = 1; t <= maxThreads; ++t) {
+    std::vector<double> memVsRead, compVsPeak;
+    for (const KernelPoint* p : order) {
+      if (p->threads != t) continue;
+      if (p->memoryBound && p->intensity * triadNtBest[t] < 0.5 * peakF32Best[t]) {
+        memVsRead.push_back(p->m.best / (p->intensity * readBest[t]));
+      } else if (!p->memoryBound && p->intensity * triadNtBest[t] > 2.0 * peakF32Best[t]) {
+        compVsPeak.push_back(p->m.best / p->predicted);
+      }
+    }
+    auto median = [](std::vector<double> v) {
+      if (v.empty()) return 0.0;
+      std::sort(v.begin(), v.end());
+      return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+    };
+    printf("  %-7d  %22.2f  %40.2f  %28.2f\n", t, readBest[t] / triadNtBest[t], median(memVsRead),
+           median(compVsPeak));
+  }
+  printf(
+      "  (memory-bound: I * beta < pi / 2; compute-bound: I * beta > 2 pi; the points between\n"
+      "  are the roofline's knee, where the measured curve is rounded below min(pi, I * beta))\n");
+  if (gPinFailed) printf("  WARNING: some threads could not be pinned to their CPU\n");
   printf("\n  load average  %s at end; run took %.0f s\n", loadAverage().c_str(),
          secondsSince(started));
 
@@ -876,9 +936,10 @@ int main(int argc, char** argv) {
   report.info("fp32 FLOP/cycle/core, 1 thread", peakF32Best[1] / clockHz, "FLOP/cycle");
   for (int t = 1; t <= maxThreads; ++t)
     report.info(std::string("triad (NT stores)") + threadsLabel(t), triadNtBest[t] / 1e9, "GB/s");
-  for (int t = 1; t <= maxThreads; ++t)
+  for (int t = 1; t <= maxThreads; ++t) {
     report.info(std::string("triad (plain stores)") + threadsLabel(t), triadPlainBest[t] / 1e9,
                 "GB/s");
+  }
   for (int t = 1; t <= maxThreads; ++t)
     report.info(std::string("read-only stream") + threadsLabel(t), readBest[t] / 1e9, "GB/s");
   report.target("median |error|, " + std::to_string(order.size()) + " points", medianErr, "%",
@@ -895,9 +956,10 @@ int main(int argc, char** argv) {
       fprintf(stderr, "roofline_host: %s: %s\n", path.c_str(), strerror(errno));
       return 1;
     }
-    fprintf(f, "kernel,dtype,nb,threads,rows,k,intensity_flop_per_byte,bound,predicted_gflops,"
-               "measured_best_gflops,measured_median_gflops,spread_pct,error_pct,on_cpu_pct,"
-               "other_cpu_pct,steal_pct,checked_ok,checked\n");
+    fprintf(f,
+            "kernel,dtype,nb,threads,rows,k,intensity_flop_per_byte,bound,predicted_gflops,"
+            "measured_best_gflops,measured_median_gflops,spread_pct,error_pct,on_cpu_pct,"
+            "other_cpu_pct,steal_pct,checked_ok,checked\n");
     for (const KernelPoint* p : order) {
       fprintf(f, "%s,%s,%d,%d,%ld,%ld,%.6g,%s,%.6g,%.6g,%.6g,%.3g,%.3g,%.3g,%.3g,%.3g,%d,%d\n",
               p->item.name.c_str(), p->dtype, p->nb, p->threads, p->rows, p->k, p->intensity,

@@ -1,10 +1,10 @@
 // bench/roofline_host kernels: the code whose speed is measured. This file alone is compiled with
 // -O3 -march=native -ffp-contract=fast (bench/CMakeLists.txt): the bench runs on the machine
 // that built it. It uses GCC vector extensions sized to the widest vector the target has, so it
-// also builds on a non-x86 host; x86 intrinsics are used only for non-temporal stores and the
-// clock chain. It includes no header that defines inline functions or templates shared with the
-// rest of the program, so nothing compiled for this ISA can be picked by the linker for code
-// compiled without it. Declarations: the "kernels" block of roofline_host.cpp.
+// also builds on a non-x86 host; x86 intrinsics are used only for non-temporal stores, inline
+// assembly only for the clock chain. It includes no header that defines inline functions or
+// templates shared with the rest of the program, so nothing compiled for this ISA can be picked by
+// the linker for code compiled without it. Declarations: the "kernels" block of roofline_host.cpp.
 #include <cstddef>
 #include <cstdint>
 
@@ -135,9 +135,9 @@ double readSumKernel(const float* a, long n) {
   V acc[8];
   for (int j = 0; j < 8; ++j)
     acc[j] = splat<float>(0);
-  for (long i = 0; i < n; i += 8 * L) {
+  for (long i = 0; i < n; i += 8L * L) {
     for (int j = 0; j < 8; ++j)
-      acc[j] += *reinterpret_cast<const V*>(a + i + j * L);
+      acc[j] += *reinterpret_cast<const V*>(a + i + static_cast<long>(j) * L);
   }
   double sum = 0;
   for (int j = 0; j < 8; ++j) {
@@ -163,22 +163,24 @@ double readSumKernel(const float* a, long n) {
 // buffers. Y is written with non-temporal stores, like the triad's `a`. Layouts: gemmWIndex,
 // gemmXIndex, gemmYIndex below.
 constexpr int kMaxNb = 256;
-constexpr long kChunkBytes = 12 * 1024;
-constexpr long kPartialBytes = 256 * 1024;
+constexpr long kChunkBytes = 12L * 1024;
+constexpr long kPartialBytes = 256L * 1024;
 constexpr long kMaxBlockPanels = 16;
 
-constexpr int tileCols(int nb) { return nb < 8 ? nb : 8; }
+constexpr int tileCols(int nb) {
+  return nb < 8 ? nb : 8;
+}
 constexpr int tileVecs(int nc) {
   return kAccBudget / nc > 8 ? 8 : (kAccBudget / nc < 1 ? 1 : kAccBudget / nc);
 }
 
 template <typename T>
 struct Shape {
-  int nc = 0;      // columns per register tile
-  long P = 0;      // rows per panel
-  long KC = 0;     // k per chunk
-  long G = 0;      // panels per block
-  int ncb = 0;     // column blocks
+  int nc = 0;   // columns per register tile
+  long P = 0;   // rows per panel
+  long KC = 0;  // k per chunk
+  long G = 0;   // panels per block
+  int ncb = 0;  // column blocks
   explicit Shape(int nb) {
     nc = tileCols(nb);
     P = static_cast<long>(tileVecs(nc)) * Vec<T>::kLanes;
@@ -199,9 +201,7 @@ struct Shape {
   long xIndex(long k, long kk, int j) const {
     return (static_cast<long>(j / nc) * k + kk) * nc + j % nc;
   }
-  long yIndex(long r, int j) const {
-    return ((r / P * ncb + j / nc) * nc + j % nc) * P + r % P;
-  }
+  long yIndex(long r, int j) const { return ((r / P * ncb + j / nc) * nc + j % nc) * P + r % P; }
 };
 
 template <typename T, int NC>
@@ -235,8 +235,10 @@ void gemmTile(const T* w, const T* x, T* y, long panelBegin, long panelEnd, long
               acc[m][c] = first ? splat<T>(0) : *reinterpret_cast<const V*>(part + c * P + m * L);
           }
           for (long kk = 0; kk < kc; ++kk) {
-            for (long i = 0; i < pfPerStep && pf < pfEnd; ++i, pf += 64)
-              __builtin_prefetch(reinterpret_cast<const void*>(pf), 0, 2);
+            for (long i = 0; i < pfPerStep && pf < pfEnd; ++i, pf += 64) {
+              // NOLINTNEXTLINE(performance-no-int-to-ptr): see pf above
+              __builtin_prefetch(reinterpret_cast<const void*>(pf), 0, 2);  // into L2
+            }
             const V* wv = reinterpret_cast<const V*>(wc + kk * P);
             const T* xk = xc + kk * NC;
             V wr[MV];
@@ -272,16 +274,29 @@ bool gemm(const T* w, const T* x, T* y, long panelBegin, long panelEnd, long k, 
   if (nb < 1 || nb > kMaxNb || nb % tileCols(nb) != 0) return false;
   if (panelBegin % Shape<T>(nb).G != 0) return false;  // threads split W at block boundaries
   switch (tileCols(nb)) {
-    case 1: gemmTile<T, 1>(w, x, y, panelBegin, panelEnd, k, nb); return true;
-    case 2: gemmTile<T, 2>(w, x, y, panelBegin, panelEnd, k, nb); return true;
-    case 4: gemmTile<T, 4>(w, x, y, panelBegin, panelEnd, k, nb); return true;
-    case 8: gemmTile<T, 8>(w, x, y, panelBegin, panelEnd, k, nb); return true;
-    default: return false;
+    case 1:
+      gemmTile<T, 1>(w, x, y, panelBegin, panelEnd, k, nb);
+      return true;
+    case 2:
+      gemmTile<T, 2>(w, x, y, panelBegin, panelEnd, k, nb);
+      return true;
+    case 4:
+      gemmTile<T, 4>(w, x, y, panelBegin, panelEnd, k, nb);
+      return true;
+    case 8:
+      gemmTile<T, 8>(w, x, y, panelBegin, panelEnd, k, nb);
+      return true;
+    default:
+      return false;
   }
 }
 
-Shape<float> shapeF32(int nb) { return Shape<float>(nb); }
-Shape<double> shapeF64(int nb) { return Shape<double>(nb); }
+Shape<float> shapeF32(int nb) {
+  return Shape<float>(nb);
+}
+Shape<double> shapeF64(int nb) {
+  return Shape<double>(nb);
+}
 
 }  // namespace
 
@@ -302,11 +317,19 @@ const char* kernelIsa() {
   return "generic 128-bit vectors";
 #endif
 }
-int kernelVectorBytes() { return kVectorBytes; }
-int peakChains() { return kPeakChains; }
+int kernelVectorBytes() {
+  return kVectorBytes;
+}
+int peakChains() {
+  return kPeakChains;
+}
 
-float fmaPeakF32(long iters) { return fmaPeak<float>(iters); }
-double fmaPeakF64(long iters) { return fmaPeak<double>(iters); }
+float fmaPeakF32(long iters) {
+  return fmaPeak<float>(iters);
+}
+double fmaPeakF64(long iters) {
+  return fmaPeak<double>(iters);
+}
 
 void triadPlain(double* a, const double* b, const double* c, double s, long n) {
   triadPlainKernel(a, b, c, s, n);
@@ -314,10 +337,14 @@ void triadPlain(double* a, const double* b, const double* c, double s, long n) {
 void triadStream(double* a, const double* b, const double* c, double s, long n) {
   triadStreamKernel(a, b, c, s, n);
 }
-double readSum(const float* a, long n) { return readSumKernel(a, n); }
+double readSum(const float* a, long n) {
+  return readSumKernel(a, n);
+}
 
 // Layout of Y = W X for nb columns of elemBytes-byte elements (4: fp32, 8: fp64).
-int gemmTileColsFor(int nb) { return tileCols(nb); }
+int gemmTileColsFor(int nb) {
+  return tileCols(nb);
+}
 long gemmRowsPerPanel(int nb, int elemBytes) {
   return elemBytes == 4 ? shapeF32(nb).P : shapeF64(nb).P;
 }
@@ -328,7 +355,9 @@ long gemmWIndex(int nb, int elemBytes, long k, long panels, long r, long kk) {
   return elemBytes == 4 ? shapeF32(nb).wIndex(k, panels, r, kk)
                         : shapeF64(nb).wIndex(k, panels, r, kk);
 }
-long gemmXIndex(int nb, long k, long kk, int j) { return shapeF32(nb).xIndex(k, kk, j); }
+long gemmXIndex(int nb, long k, long kk, int j) {
+  return shapeF32(nb).xIndex(k, kk, j);
+}
 long gemmYIndex(int nb, int elemBytes, long r, int j) {
   return elemBytes == 4 ? shapeF32(nb).yIndex(r, j) : shapeF64(nb).yIndex(r, j);
 }
@@ -348,8 +377,9 @@ bool gemmF64(const double* w, const double* x, double* y, long panelBegin, long 
 // there is no such chain here.
 long clockChain(long iters) {
 #if defined(__x86_64__)
-#define QEIL_ADD8 "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t" \
-                  "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+#define QEIL_ADD8                                            \
+  "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t" \
+  "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
   long x = 0;
   const long one = 1;
   for (long i = 0; i < iters; ++i)
