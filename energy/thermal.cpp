@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "energy/fast_exp.h"
+
 namespace qeil::energy {
 
 void ZoneLeakage::add(const LeakageParams& leak, double voltV) {
@@ -12,14 +14,14 @@ void ZoneLeakage::add(const LeakageParams& leak, double voltV) {
 double ZoneLeakage::powerW(double tempC) const {
   double sum = 0.0;
   for (const Term& t : terms_)
-    sum += t.coeffW * std::exp(t.lambdaPerK * (tempC - t.refTempC));
+    sum += t.coeffW * fastExp(t.lambdaPerK * (tempC - t.refTempC));
   return sum;
 }
 
 double ZoneLeakage::slopeWPerK(double tempC) const {
   double sum = 0.0;
   for (const Term& t : terms_) {
-    sum += t.lambdaPerK * t.coeffW * std::exp(t.lambdaPerK * (tempC - t.refTempC));
+    sum += t.lambdaPerK * t.coeffW * fastExp(t.lambdaPerK * (tempC - t.refTempC));
   }
   return sum;
 }
@@ -28,7 +30,7 @@ double ZoneLeakage::powerW(double tempC, double* slopeWPerK) const {
   double sum = 0.0;
   double slope = 0.0;
   for (const Term& t : terms_) {
-    const double e = std::exp(t.lambdaPerK * (tempC - t.refTempC));
+    const double e = fastExp(t.lambdaPerK * (tempC - t.refTempC));
     sum += t.coeffW * e;
     slope += t.lambdaPerK * t.coeffW * e;
   }
@@ -75,7 +77,7 @@ ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC
     if (std::fabs(b) > 1e-12) {
       const double tInf = a / b;
       const double k = b / c;
-      const double decay = std::exp(-k * h);
+      const double decay = fastExp(-k * h);
       t1 = tInf + (t0 - tInf) * decay;
       integralT = tInf * h + (t0 - tInf) * (1.0 - decay) / k;
     } else {  // leakage growth balances conduction: T rises linearly

@@ -6,7 +6,8 @@
 namespace qeil::energy {
 
 // MODEL.md §5: the leakage of every device in one thermal zone, at their present voltages:
-// L(T) = sum_i a_i * exp(lambda_i * (T - T0_i)), a_i = P_leak0_i * V_i / V_nom_i.
+// L(T) = sum_i a_i * exp(lambda_i * (T - T0_i)), a_i = P_leak0_i * V_i / V_nom_i. The
+// exponentials are fastExp's (energy/fast_exp.h, within an ulp of e^x).
 class ZoneLeakage {
  public:
   void clear() { terms_.clear(); }
