@@ -4,7 +4,6 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 
 #include "energy/cpq.h"
@@ -15,12 +14,9 @@
 namespace qeil::energy {
 namespace {
 
-// MODEL.md §5 transient: stepTemperature linearises leakage over each sub-step; sub-steps are
-// sized to keep the error this introduces below this bound (substepS()).
+// MODEL.md §5 transient: the error each step of stepTemperature may leave in a zone's
+// temperature.
 constexpr double kThermalToleranceK = 0.02;
-// When leakage grows faster than conduction removes heat (R dL/dT >= 1) that bound does not
-// apply: sub-steps are then this fraction of R*C.
-constexpr double kUnstableSubstepPerTimeConstant = 0.1;
 // Work left below this fraction of a phase's FLOPs is rounding: it ends with the segment.
 constexpr double kDoneFraction = 1e-12;
 
@@ -29,25 +25,6 @@ constexpr double kDoneFraction = 1e-12;
 constexpr double kClearlyBelowK = 1e-6;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// e^x to about 2e-4 (relative) for |x| < 700, at a fraction of std::exp's latency: sub-step
-// sizing needs an estimate, not the last bits. e^x = 2^n * 2^f, f in [0, 1), 2^f by its Taylor
-// series to degree 5 (error (ln 2)^6 / 6! = 1.5e-4), evaluated in Estrin's form.
-double roughExp(double x) {
-  if (!(x > -700.0)) x = -700.0;  // NaN too
-  if (!(x < 700.0)) x = 700.0;
-  const double t = x * 1.4426950408889634;  // log2(e)
-  const int64_t n = static_cast<int64_t>(t) - (t < 0.0 ? 1 : 0);
-  const double f = t - static_cast<double>(n);
-  const double f2 = f * f;
-  const double p = (1.0 + 6.9314718055994529e-01 * f) +
-                   f2 * (2.4022650695910069e-01 + 5.5504108664821576e-02 * f) +
-                   f2 * f2 * (9.6181291076284769e-03 + 1.3333558146428441e-03 * f);
-  const uint64_t bits = static_cast<uint64_t>(n + 1023) << 52;
-  double scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
 }  // namespace
 
@@ -98,7 +75,6 @@ double EnergyModel::eta(int device, int workload) const {
 void EnergyModel::setZoneRc(int zone, double rThKPerW, double cThJPerK) {
   soc_.zones[zone].rThKPerW = rThKPerW;
   soc_.zones[zone].cThJPerK = cThJPerK;
-  maxSubstepS_[zone] = kUnstableSubstepPerTimeConstant * rThKPerW * cThJPerK;
 }
 
 // One evaluation (MODEL.md §3-6): validation, the segment walk, the idle tail, the totals and
@@ -154,7 +130,6 @@ class EnergyModel::Walk {
   void updateZones(double nowS);
   bool zoneUnchanged(int z, double otherW) const;
   void flushZone(int z, double endS);
-  double substepS(int z, double dtS, double lambdaMaxPerK) const;
   void advance(double dtS, double endS);
   void idleTail();
   void totals();
@@ -456,14 +431,11 @@ void EnergyModel::Walk::flushZone(int z, double endS) {
   const double dtS = endS - pendingFromS_[z];
   if (!(dtS > 0.0)) return;
   leak_.clear();
-  double lambdaMaxPerK = 0.0;
   for (int d : model_.zoneDevices_[z]) {
-    if (!(pendingVoltV_[d] > 0.0)) continue;
-    leak_.add(soc_.devices[d].leakage, pendingVoltV_[d]);
-    lambdaMaxPerK = std::max(lambdaMaxPerK, soc_.devices[d].leakage.lambdaPerK);
+    if (pendingVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, pendingVoltV_[d]);
   }
   const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], pendingW_[z],
-                                           leak_, dtS, substepS(z, dtS, lambdaMaxPerK));
+                                           leak_, dtS, kThermalToleranceK);
   tempC_[z] = step.endC;
   out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
   out_.leakageJ += step.leakageJ;
@@ -472,42 +444,6 @@ void EnergyModel::Walk::flushZone(int z, double endS) {
     for (int d : model_.zoneDevices_[z])
       worstVoltV_[d] = pendingVoltV_[d];
   }
-}
-
-// MODEL.md §5 transient: how long the sub-steps of a stretch may be. Linearising the convex L at
-// a sub-step's start underestimates it by at most L''/2 * dT^2 over a sub-step that moves the
-// temperature by dT, and a power error r held over a stretch of length t moves the zone by at
-// most r * min(R_eff, t / C). Bounding dT from the linearised response at the stretch start
-// (it heads for T_inf, covering at most |T_inf - T0| * min(1, t / tau)) and L'' by
-// lambda_max * L' * e^(lambda_max * rise) gives the sub-step count that keeps the error below
-// kThermalToleranceK: one sub-step where little moves or little leaks, more in hot transients.
-// Against a fine integration this holds the error under ~0.02 K for realistic leakage.
-double EnergyModel::Walk::substepS(int z, double dtS, double lambdaMaxPerK) const {
-  if (lambdaMaxPerK <= 0.0) return dtS;  // linear: each sub-step is solved exactly
-  const ZoneSpec& zone = soc_.zones[z];
-  const double startC = tempC_[z];
-  double leakW = 0.0;
-  double slopeWPerK = 0.0;
-  for (int d : model_.zoneDevices_[z]) {
-    if (!(pendingVoltV_[d] > 0.0)) continue;
-    const LeakageParams& leak = soc_.devices[d].leakage;  // as ZoneLeakage::powerW, roughly
-    const double w = leak.refW * pendingVoltV_[d] / leak.refVoltV *
-                     roughExp(leak.lambdaPerK * (startC - leak.refTempC));
-    leakW += w;
-    slopeWPerK += leak.lambdaPerK * w;
-  }
-  const double netWPerK = 1.0 / zone.rThKPerW - slopeWPerK;  // conduction net of leakage growth
-  if (!(netWPerK > 0.0)) return model_.maxSubstepS_[z];
-  const double gapK = (pendingW_[z] + leakW - (startC - soc_.ambientC) / zone.rThKPerW) / netWPerK;
-  const double moveK = std::fabs(gapK) * std::min(1.0, dtS * netWPerK / zone.cThJPerK);
-  const double riseK = gapK > 0.0 ? lambdaMaxPerK * moveK : 0.0;
-  const double growth = riseK <= 1.0 ? 1.0 + riseK + riseK * riseK : std::exp(riseK);  // >= e^x
-  const double curvatureWPerK2 = lambdaMaxPerK * slopeWPerK * growth;
-  const double gainKPerW = std::min(1.0 / netWPerK, dtS / zone.cThJPerK);
-  const double errorK = 0.5 * curvatureWPerK2 * gainKPerW * moveK * moveK;
-  if (errorK <= kThermalToleranceK) return dtS;
-  const double substeps = std::ceil(std::sqrt(errorK / kThermalToleranceK));  // error ~ 1/n^2
-  return substeps < 1e6 ? dtS / substeps : model_.maxSubstepS_[z];            // not NaN, not absurd
 }
 
 // Progress over the segment: the phase that set its length ends, with any other that is done

@@ -72,7 +72,7 @@ struct Evaluation {
 // run concurrently and share DRAM bandwidth (§3 processor sharing), so the evaluation walks
 // the piecewise-constant segments between phase starts and ends, carrying each zone's
 // temperature through them (§5 transient; a zone is integrated over the stretches in which its
-// own power stays the same, with sub-steps sized for 0.02 K) and summing the energy equation
+// own power stays the same, to 0.02 K) and summing the energy equation
 // (§6). Fixed memory: construction copies the SoC; evaluate() never allocates.
 class EnergyModel {
  public:
@@ -99,8 +99,7 @@ class EnergyModel {
 
   SocSpec soc_;
   std::array<std::array<double, kMaxWorkloads>, kMaxDevices> eta_{};
-  std::array<double, kMaxZones> startTempC_{};   // NaN: not set, start at ambient
-  std::array<double, kMaxZones> maxSubstepS_{};  // when leakage outgrows conduction (§5)
+  std::array<double, kMaxZones> startTempC_{};  // NaN: not set, start at ambient
   // Fixed by the board file (no setter changes them), so worked out once.
   std::array<double, kMaxDevices> topPeakFlops_{};  // U(x) weights, §6
   std::array<FixedVector<int, kMaxDevices>, kMaxZones> zoneDevices_;

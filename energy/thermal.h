@@ -10,12 +10,16 @@ namespace qeil::energy {
 // exponentials are fastExp's (energy/fast_exp.h, within an ulp of e^x).
 class ZoneLeakage {
  public:
-  void clear() { terms_.clear(); }
+  void clear() {
+    terms_.clear();
+    maxLambdaPerK_ = 0.0;
+  }
   void add(const LeakageParams& leak, double voltV);
   double powerW(double tempC) const;
   double slopeWPerK(double tempC) const;  // dL/dT
   // Both at once, one exp per term: the same values as powerW() and slopeWPerK().
   double powerW(double tempC, double* slopeWPerK) const;
+  double maxLambdaPerK() const { return maxLambdaPerK_; }  // 0 with no term
 
  private:
   struct Term {
@@ -24,6 +28,7 @@ class ZoneLeakage {
     double refTempC;
   };
   FixedVector<Term, kMaxDevices> terms_;
+  double maxLambdaPerK_ = 0.0;
 };
 
 struct SteadyState {
@@ -41,13 +46,20 @@ struct ThermalStep {
   double endC = 0.0;
   double peakC = 0.0;     // the highest temperature during the step
   double leakageJ = 0.0;  // leakage energy over the step
+  int substeps = 0;       // accepted steps of the integrator (1 unless a hot transient)
 };
 
 // MODEL.md §5 transient: C_th dT/dt = P + L(T) - (T - T_amb) / R_th over `dtS` with P constant.
-// Leakage is linearised around the temperature at the start of each sub-step (at most
-// `maxSubstepS` long) and the linear ODE is solved exactly, so a sub-step is monotone and its
-// peak is at one end.
+// A zone's temperature is monotone over such a stretch (the equation is autonomous and first
+// order), so the peak is at one end. Each step solves the equation exactly with L linearised at
+// the step's start, then corrects for L's curvature: the residual L(T) - linearisation, fitted
+// as c (T - T_start)^2 through the predicted end, is carried through the same exponential
+// response. The size of that correction bounds the step's remaining error; a step whose bound
+// exceeds `toleranceK` is shortened, so a stretch takes one step unless it is a hot transient.
+// The leakage energy is as accurate as the temperatures: within toleranceK * (C + dtS / R)
+// joules per step. A zone that runs away to infinity within the stretch ends at +infinity with
+// infinite leakage energy.
 ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC, double otherW,
-                            const ZoneLeakage& leakage, double dtS, double maxSubstepS);
+                            const ZoneLeakage& leakage, double dtS, double toleranceK);
 
 }  // namespace qeil::energy
