@@ -6,8 +6,9 @@
 namespace qeil::energy {
 
 // MODEL.md §5: the leakage of every device in one thermal zone, at their present voltages:
-// L(T) = sum_i a_i * exp(lambda_i * (T - T0_i)), a_i = P_leak0_i * V_i / V_nom_i. The
-// exponentials are fastExp's (energy/fast_exp.h, within an ulp of e^x).
+// L(T) = sum_i a_i * exp(lambda_i * (T - T0_i)), a_i = P_leak0_i * V_i / V_nom_i. Devices with
+// the same lambda and T0 share a term (one exponential for all of them). The exponentials are
+// fastExp's (energy/fast_exp.h, within an ulp of e^x).
 class ZoneLeakage {
  public:
   void clear() {
@@ -15,18 +16,29 @@ class ZoneLeakage {
     maxLambdaPerK_ = 0.0;
   }
   void add(const LeakageParams& leak, double voltV);
+  int terms() const { return static_cast<int>(terms_.size()); }
   double powerW(double tempC) const;
   double slopeWPerK(double tempC) const;  // dL/dT
   // Both at once, one exp per term: the same values as powerW() and slopeWPerK().
   double powerW(double tempC, double* slopeWPerK) const;
   double maxLambdaPerK() const { return maxLambdaPerK_; }  // 0 with no term
 
- private:
+  // The factors exp(lambda_i * (T - T0_i)), one per term: what L(T) is made of, whatever the
+  // voltages. From them, power and slope cost no exponential; the transient carries them from
+  // one stretch of a zone to the next.
+  void factors(double tempC, double* factors) const;
+  double powerW(const double* factors, double* slopeWPerK) const;
+  // Moves factors taken at T to T + dTK.
+  void shiftFactors(double dTK, double* factors) const;
+
   struct Term {
-    double coeffW;
+    double coeffW;  // a_i
     double lambdaPerK;
     double refTempC;
   };
+  const Term& term(int i) const { return terms_[i]; }
+
+ private:
   FixedVector<Term, kMaxDevices> terms_;
   double maxLambdaPerK_ = 0.0;
 };
@@ -59,7 +71,11 @@ struct ThermalStep {
 // The leakage energy is as accurate as the temperatures: within toleranceK * (C + dtS / R)
 // joules per step. A zone that runs away to infinity within the stretch ends at +infinity with
 // infinite leakage energy.
+// `factors`, when given, holds leakage.factors(startC) on entry and leakage.factors(endC) on
+// return, so a caller integrating a zone stretch after stretch (same terms, voltages free to
+// change) spares an exponential per stretch.
 ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC, double otherW,
-                            const ZoneLeakage& leakage, double dtS, double toleranceK);
+                            const ZoneLeakage& leakage, double dtS, double toleranceK,
+                            double* factors = nullptr);
 
 }  // namespace qeil::energy
