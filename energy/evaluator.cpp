@@ -10,6 +10,7 @@
 #include "energy/power.h"
 #include "energy/roofline.h"
 #include "energy/thermal.h"
+#include "energy/transient.h"
 
 namespace qeil::energy {
 namespace {
@@ -25,6 +26,10 @@ constexpr double kDoneFraction = 1e-12;
 constexpr double kClearlyBelowK = 1e-6;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A zone's inputs change only where a segment starts (each ends a phase, so there are at most
+// kMaxPhases of them) and where the idle tail starts: so many constant-power stretches at most.
+constexpr int kMaxStretches = kMaxPhases + 1;
 
 }  // namespace
 
@@ -60,6 +65,8 @@ EnergyModel::EnergyModel(const SocSpec& soc) : soc_(soc) {
     const double perCycle = *std::max_element(dev.flopsPerCycle.begin(), dev.flopsPerCycle.end());
     topPeakFlops_[d] = dev.cores * perCycle * dev.opps.back().freqHz;
   }
+  for (size_t d = 0; d < soc_.devices.size(); ++d)
+    refreshLeakage(static_cast<int>(d));
 }
 
 void EnergyModel::setEta(int device, int workload, double eta) {
@@ -72,15 +79,39 @@ double EnergyModel::eta(int device, int workload) const {
   return eta_[device][workload];
 }
 
+void EnergyModel::setLeakage(int device, const LeakageParams& leak) {
+  soc_.devices[device].leakage = leak;
+  refreshLeakage(device);
+}
+
+void EnergyModel::refreshLeakage(int device) {
+  const LeakageParams& leak = soc_.devices[device].leakage;
+  const int zone = soc_.devices[device].zone;
+  leakAtCriticalWPerV_[device] = leakagePowerW(leak, 1.0, soc_.zones[zone].criticalTripC);
+  leakRises_[device] = leak.refW >= 0.0 && leak.lambdaPerK >= 0.0;
+  leakWPerV_[device] = leak.refW / leak.refVoltV;
+  const LeakageParams& first = soc_.devices[zoneDevices_[zone][0]].leakage;
+  oneLeakTerm_[zone] = true;
+  for (int d : zoneDevices_[zone]) {
+    const LeakageParams& other = soc_.devices[d].leakage;
+    oneLeakTerm_[zone] = oneLeakTerm_[zone] && other.lambdaPerK == first.lambdaPerK &&
+                         other.refTempC == first.refTempC;
+  }
+}
+
 void EnergyModel::setZoneRc(int zone, double rThKPerW, double cThJPerK) {
   soc_.zones[zone].rThKPerW = rThKPerW;
   soc_.zones[zone].cThJPerK = cThJPerK;
+  invRWPerK_[zone] = 1.0 / rThKPerW;
+  invCKPerJ_[zone] = 1.0 / cThJPerK;
 }
 
-// One evaluation (MODEL.md §3-6): validation, the segment walk, the idle tail, the totals and
-// the constraints. Everything lives in fixed-size arrays on the caller's stack. The running set,
-// the devices' power and the zones' inputs are kept up to date as phases start and end, so a
-// segment costs work only for what changed in it.
+// One evaluation (MODEL.md §3-6): validation and set-up, the segment walk, the idle tail, the
+// zones' transients, the totals and the constraints. Everything lives in fixed-size arrays on the
+// caller's stack. The running set, the devices' power and the zones' inputs are kept up to date
+// as phases start and end, so a segment costs work only for what changed in it. The walk only
+// records each zone's constant-power stretches; nothing in it depends on temperatures, so the
+// zones are integrated afterwards, side by side.
 class EnergyModel::Walk {
  public:
   Walk(const EnergyModel& model, const PhaseList& phases, const Placement& placement,
@@ -99,28 +130,26 @@ class EnergyModel::Walk {
   // What a phase needs for the walk, fixed for the evaluation, plus its progress.
   struct PhaseRun {
     int device;
-    int next;          // the next phase in its device's queue (list order), -1: none
-    int pred;          // its workload's previous phase (list order), -1: none
-    int succ;          // its workload's next phase, -1: none
-    double peakFlops;  // pi at its OPP and cores (§1)
-    double intensity;  // I, FLOP/byte
-    double needBps;    // the beta_eff that makes it compute-bound, pi / I (0: no bytes)
-    double capBps;     // what it can use: min(beta_d, needBps) (§3)
-    double speed;      // eta / (1 + CPQ): progress in FLOP/s per FLOP/s attainable (§3, §4)
-    double fullDynW;   // dynamic power at activity 1 (§5)
+    int next;           // the next phase in its device's queue (list order), -1: none
+    int pred;           // its workload's previous phase (list order), -1: none
+    int succ;           // its workload's next phase, -1: none
+    double needBps;     // the beta_eff that makes it compute-bound, pi / I (0: no bytes)
+    double invNeedBps;  // 1 / needBps (0: no bytes)
+    double capBps;      // what it can use: min(beta_d, needBps) (§3)
+    double fullRate;    // FLOP/s of progress at DASI 1: eta * pi / (1 + CPQ) (§3, §4)
+    double fullDynW;    // dynamic power at activity 1 (§5)
     double voltV;
     double remainingFlops;
+    double doneFlops;  // remaining work below this is rounding (kDoneFraction of its FLOPs)
     bool started;
     bool done;
   };
 
   bool reject(Infeasibility reason, int culprit);
-  bool validate();
-  bool validatePhase(int i);
-  bool placeInMemory();
-  void setUp();
-  void setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
+  bool setUp();
+  bool setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
                   std::array<int, kMaxWorkloads>* lastOfWorkload);
+  bool placeInMemory(const std::array<double, kMaxWorkloads>& footprintBytes);
   void setUpPower();
   void tryStart(int i, double nowS);
   double plan();
@@ -129,12 +158,14 @@ class EnergyModel::Walk {
   void setDevicePower(int d, double dynW, double voltV);
   void updateZones(double nowS);
   bool zoneUnchanged(int z, double otherW) const;
-  void flushZone(int z, double endS);
+  void closeStretch(int z, double endS);
   void advance(double dtS, double endS);
   void idleTail();
+  void integrateZones();
+  void integrateStretch(int z, int s);
   void totals();
   void checkThermal();
-  bool runaway(size_t z);
+  bool runaway(int z);
 
   const SocSpec& soc_;
   const EnergyModel& model_;
@@ -159,6 +190,7 @@ class EnergyModel::Walk {
   // Per device.
   std::array<bool, kMaxDevices> powered_{};
   std::array<int, kMaxDevices> head_{};          // the phase its queue is at, -1: empty
+  std::array<uint32_t, kMaxDevices> zoneBit_{};  // 1 << its zone
   std::array<double, kMaxDevices> idleVoltV_{};  // powered but idle: its lowest OPP
   std::array<double, kMaxDevices> dynW_{};       // now
   std::array<double, kMaxDevices> voltV_{};      // now; 0: power-gated
@@ -167,14 +199,21 @@ class EnergyModel::Walk {
   // Per zone (bit z of a mask: zone z).
   static_assert(kMaxZones <= 32, "zone masks are 32 bits");
   uint32_t dirtyZones_ = 0;  // a device's power or voltage changed
-  std::array<double, kMaxZones> tempC_{};
-  // The stretch of constant power and voltages not yet integrated.
+  // The stretch of constant power and voltages not yet closed.
   std::array<bool, kMaxZones> pending_{};
   std::array<double, kMaxZones> pendingFromS_{};
   std::array<double, kMaxZones> pendingW_{};        // non-leakage power
   std::array<double, kMaxDevices> pendingVoltV_{};  // 0: gated
   std::array<double, kMaxZones> worstW_{};          // highest non-leakage power of any stretch
   std::array<double, kMaxDevices> worstVoltV_{};    // each device's voltage in that stretch
+  // The closed stretches, in time order, for integrateZones(): written before they are read.
+  std::array<int, kMaxZones> stretches_{};
+  std::array<std::array<double, kMaxStretches>, kMaxZones> stretchS_;
+  std::array<std::array<double, kMaxStretches>, kMaxZones> stretchW_;
+  std::array<std::array<double, kMaxStretches>, kMaxDevices> stretchVoltV_;
+  // The transient's state per zone: its temperature and its leakage factors there.
+  std::array<double, kMaxZones> tempC_{};
+  std::array<std::array<double, kMaxDevices>, kMaxZones> factors_;
   ZoneLeakage leak_;
 };
 
@@ -185,8 +224,7 @@ void EnergyModel::evaluate(const PhaseList& phases, const Placement& placement, 
 
 void EnergyModel::Walk::run() {
   out_ = Evaluation{};
-  if (!validate() || !placeInMemory()) return;
-  setUp();
+  if (!setUp()) return;
   double nowS = 0.0;
   // Every segment ends at least one phase, so there are at most n_ of them (§6 piecewise).
   while (doneCount_ < n_) {
@@ -199,6 +237,7 @@ void EnergyModel::Walk::run() {
   out_.makespanS = nowS;
   out_.horizonS = std::max(requestedHorizonS_, nowS);
   idleTail();
+  integrateZones();
   totals();
   checkThermal();
   out_.feasible = out_.reason == Infeasibility::None;
@@ -213,20 +252,45 @@ bool EnergyModel::Walk::reject(Infeasibility reason, int culprit) {
   return false;
 }
 
-bool EnergyModel::Walk::validate() {
+// Validates and sets up every phase, then memory (§4) and power. Returns false when the
+// placement cannot be walked: a bad placement (the first bad phase is the culprit), or no
+// phase could finish (rho >= 1).
+bool EnergyModel::Walk::setUp() {
   if (placement_.size() != phases_.size()) {
     return reject(Infeasibility::BadPlacement,
                   static_cast<int>(std::min(placement_.size(), phases_.size())));
   }
+  std::array<int, kMaxDevices> lastOnDevice;
+  lastOnDevice.fill(-1);
+  std::array<int, kMaxWorkloads> lastOfWorkload;
+  lastOfWorkload.fill(-1);
+  head_.fill(-1);
+  // MODEL.md §4 CPQ: each workload's footprint counts once, however many of its phases are
+  // placed.
+  std::array<double, kMaxWorkloads> footprintBytes{};
   for (int i = 0; i < n_; ++i) {
-    if (!validatePhase(i)) return reject(Infeasibility::BadPlacement, i);
+    if (!setUpPhase(i, &lastOnDevice, &lastOfWorkload)) {
+      return reject(Infeasibility::BadPlacement, i);
+    }
+    const Phase& p = phases_[i];
+    footprintBytes[p.workload] = std::max(footprintBytes[p.workload], p.footprintBytes);
+  }
+  if (!placeInMemory(footprintBytes)) return false;
+  const double slowdown = 1.0 + out_.cpq;  // §3: t = F / (eta A) * (1 + CPQ)
+  for (int i = 0; i < n_; ++i)
+    run_[i].fullRate /= slowdown;
+  setUpPower();
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    if (head_[d] >= 0) tryStart(head_[d], 0.0);
   }
   return true;
 }
 
 // A phase the walk can run: indices in range, a data type the device has, and a positive rate
-// of progress (an OPP with a frequency, a memory path when it moves bytes, eta > 0).
-bool EnergyModel::Walk::validatePhase(int i) {
+// of progress (an OPP with a frequency, a memory path when it moves bytes, eta > 0). Then what
+// the walk needs of it, and its place in its device's queue and its workload's chain.
+bool EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
+                                   std::array<int, kMaxWorkloads>* lastOfWorkload) {
   const Phase& p = phases_[i];
   const PhasePlacement& at = placement_[i];
   if (p.workload < 0 || p.workload >= static_cast<int>(kMaxWorkloads)) return false;
@@ -237,47 +301,12 @@ bool EnergyModel::Walk::validatePhase(int i) {
   if (!(dev.flopsPerCycle[static_cast<size_t>(p.dtype)] > 0.0)) return false;
   if (!(p.flops >= 0.0) || !(p.bytes >= 0.0)) return false;
   if (p.bytes > 0.0 && !(dev.maxBandwidthBps > 0.0 && soc_.dramBandwidthBps > 0.0)) return false;
-  const int cores = at.cores == 0 ? dev.cores : at.cores;
-  return peakFlops(dev, dev.opps[at.opp], cores, p.dtype) > 0.0 &&
-         model_.eta_[at.device][p.workload] > 0.0;
-}
-
-// MODEL.md §4 CPQ: one unified pool; each workload's footprint counts once, however many of
-// its phases are placed. Returns false when no phase could finish (rho >= 1).
-bool EnergyModel::Walk::placeInMemory() {
-  std::array<double, kMaxWorkloads> footprint{};
-  for (const Phase& p : phases_)
-    footprint[p.workload] = std::max(footprint[p.workload], p.footprintBytes);
-  double placedBytes = 0.0;
-  for (double bytes : footprint)
-    placedBytes += bytes;
-  out_.rho = memoryPressure(placedBytes, soc_.memReservedBytes, soc_.memCapacityBytes);
-  out_.cpq = cpq(out_.rho, soc_.kappaM);
-  if (!memoryFeasible(out_.rho, soc_.rhoMax)) reject(Infeasibility::Memory, -1);
-  return out_.rho < 1.0;
-}
-
-void EnergyModel::Walk::setUp() {
-  std::array<int, kMaxDevices> lastOnDevice;
-  lastOnDevice.fill(-1);
-  std::array<int, kMaxWorkloads> lastOfWorkload;
-  lastOfWorkload.fill(-1);
-  head_.fill(-1);
-  for (int i = 0; i < n_; ++i)
-    setUpPhase(i, &lastOnDevice, &lastOfWorkload);
-  setUpPower();
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
-    if (head_[d] >= 0) tryStart(head_[d], 0.0);
-  }
-}
-
-void EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
-                                   std::array<int, kMaxWorkloads>* lastOfWorkload) {
-  const Phase& p = phases_[i];
-  const PhasePlacement& at = placement_[i];
-  const DeviceSpec& dev = soc_.devices[at.device];
   const Opp& opp = dev.opps[at.opp];
   const int cores = at.cores == 0 ? dev.cores : at.cores;
+  const double pi = peakFlops(dev, opp, cores, p.dtype);
+  const double eta = model_.eta_[at.device][p.workload];
+  if (!(pi > 0.0) || !(eta > 0.0)) return false;
+
   PhaseRun& r = run_[i];
   r.device = at.device;
   r.next = r.succ = -1;
@@ -287,15 +316,27 @@ void EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDe
   const int before = (*lastOnDevice)[at.device];
   (before < 0 ? head_[at.device] : run_[before].next) = i;
   (*lastOnDevice)[at.device] = i;
-  r.peakFlops = peakFlops(dev, opp, cores, p.dtype);
-  r.intensity = p.arithmeticIntensity();
-  r.needBps = p.flops > 0.0 ? r.peakFlops * p.bytes / p.flops : 0.0;
+  r.needBps = p.flops > 0.0 ? pi * p.bytes / p.flops : 0.0;
+  r.invNeedBps = r.needBps > 0.0 ? 1.0 / r.needBps : 0.0;
   r.capBps = std::min(dev.maxBandwidthBps, r.needBps);
-  r.speed = model_.eta_[at.device][p.workload] / (1.0 + out_.cpq);
+  r.fullRate = eta * pi;  // divided by 1 + CPQ once that is known
   r.fullDynW = dynamicPowerW(dev.dynCoeff, opp, cores, 1.0);
   r.voltV = opp.voltV;
   r.remainingFlops = p.flops;
+  r.doneFlops = kDoneFraction * p.flops;
   r.started = r.done = false;
+  return true;
+}
+
+// MODEL.md §4 CPQ: one unified pool. Returns false when no phase could finish (rho >= 1).
+bool EnergyModel::Walk::placeInMemory(const std::array<double, kMaxWorkloads>& footprintBytes) {
+  double placedBytes = 0.0;
+  for (double bytes : footprintBytes)
+    placedBytes += bytes;
+  out_.rho = memoryPressure(placedBytes, soc_.memReservedBytes, soc_.memCapacityBytes);
+  out_.cpq = cpq(out_.rho, soc_.kappaM);
+  if (!memoryFeasible(out_.rho, soc_.rhoMax)) reject(Infeasibility::Memory, -1);
+  return out_.rho < 1.0;
 }
 
 // MODEL.md §6: a device is powered for the whole horizon when the OS keeps it up or when a
@@ -303,12 +344,13 @@ void EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDe
 void EnergyModel::Walk::setUpPower() {
   for (size_t d = 0; d < soc_.devices.size(); ++d) {
     const DeviceSpec& dev = soc_.devices[d];
+    zoneBit_[d] = 1u << dev.zone;
     powered_[d] = dev.alwaysPowered || head_[d] >= 0;
     if (!powered_[d]) continue;
     poweredIdleW_ += dev.idleW;
     idleVoltV_[d] = dev.opps.empty() ? 0.0 : dev.opps[0].voltV;
     voltV_[d] = idleVoltV_[d];
-    dirtyZones_ |= 1u << dev.zone;
+    dirtyZones_ |= zoneBit_[d];
   }
   for (size_t z = 0; z < soc_.zones.size(); ++z) {
     const double setC = model_.startTempC_[z];
@@ -330,27 +372,25 @@ void EnergyModel::Walk::tryStart(int i, double nowS) {
   runPhase_[running_++] = i;
 }
 
-// MODEL.md §3: each running phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff).
-// Returns the time to the next phase end.
+// MODEL.md §3: each running phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff)
+// = pi * DASI with DASI = min(1, beta_eff / (pi / I)). Returns the time to the next phase end.
 double EnergyModel::Walk::plan() {
   assert(running_ > 0);  // the lowest unfinished phase in list order can always run
   share();
-  double dtS = kInf;
+  int first = 0;
   for (int k = 0; k < running_; ++k) {
     const PhaseRun& r = run_[runPhase_[k]];
-    // A phase that moves no bytes, or gets all it needs, is compute-bound: A = pi.
-    const double attainable = betaBps_[k] >= r.needBps
-                                  ? r.peakFlops
-                                  : attainableFlops(r.peakFlops, r.intensity, betaBps_[k]);
-    dasi_[k] = attainable / r.peakFlops;
-    rate_[k] = r.speed * attainable;
-    const double leftS = r.remainingFlops / rate_[k];
-    if (leftS < dtS) {
-      dtS = leftS;
-      first_ = k;
+    // A phase that moves no bytes, or gets all it needs, is compute-bound.
+    dasi_[k] = betaBps_[k] >= r.needBps ? 1.0 : betaBps_[k] * r.invNeedBps;
+    rate_[k] = r.fullRate * dasi_[k];
+    // The earliest end: the least remaining / rate, compared crosswise (rates are positive)
+    // to spare a division per phase.
+    if (r.remainingFlops * rate_[first] < run_[runPhase_[first]].remainingFlops * rate_[k]) {
+      first = k;
     }
   }
-  return dtS;
+  first_ = first;
+  return run_[runPhase_[first]].remainingFlops / rate_[first];
 }
 
 // MODEL.md §3 processor sharing of beta_soc among the running phases, each capped by its
@@ -390,7 +430,7 @@ void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
   if (dynW == dynW_[d] && voltV == voltV_[d]) return;
   dynW_[d] = dynW;
   voltV_[d] = voltV;
-  dirtyZones_ |= 1u << soc_.devices[d].zone;
+  dirtyZones_ |= zoneBit_[d];
 }
 
 // MODEL.md §5 transient per zone: its devices' dynamic and idle power drive it, their leakage
@@ -406,7 +446,7 @@ void EnergyModel::Walk::updateZones(double nowS) {
       if (powered_[d]) otherW += soc_.devices[d].idleW + dynW_[d];
     }
     if (zoneUnchanged(z, otherW)) continue;
-    flushZone(z, nowS);
+    closeStretch(z, nowS);
     pending_[z] = true;
     pendingFromS_[z] = nowS;
     pendingW_[z] = otherW;
@@ -424,21 +464,19 @@ bool EnergyModel::Walk::zoneUnchanged(int z, double otherW) const {
   return true;
 }
 
-// Integrates zone z's pending stretch up to `endS`.
-void EnergyModel::Walk::flushZone(int z, double endS) {
+// Ends zone z's pending stretch at `endS` and records it for integrateZones(); a stretch of no
+// length is dropped.
+void EnergyModel::Walk::closeStretch(int z, double endS) {
   if (!pending_[z]) return;
   pending_[z] = false;
   const double dtS = endS - pendingFromS_[z];
   if (!(dtS > 0.0)) return;
-  leak_.clear();
-  for (int d : model_.zoneDevices_[z]) {
-    if (pendingVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, pendingVoltV_[d]);
-  }
-  const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], pendingW_[z],
-                                           leak_, dtS, kThermalToleranceK);
-  tempC_[z] = step.endC;
-  out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
-  out_.leakageJ += step.leakageJ;
+  const int s = stretches_[z]++;
+  assert(s < kMaxStretches);
+  stretchS_[z][s] = dtS;
+  stretchW_[z][s] = pendingW_[z];
+  for (int d : model_.zoneDevices_[z])
+    stretchVoltV_[d][s] = pendingVoltV_[d];
   if (pendingW_[z] > worstW_[z]) {
     worstW_[z] = pendingW_[z];
     for (int d : model_.zoneDevices_[z])
@@ -457,7 +495,7 @@ void EnergyModel::Walk::advance(double dtS, double endS) {
     const int i = runPhase_[k];
     PhaseRun& r = run_[i];
     r.remainingFlops -= rate_[k] * dtS;
-    if (k == first_ || r.remainingFlops <= kDoneFraction * phases_[i].flops) {
+    if (k == first_ || r.remainingFlops <= r.doneFlops) {
       r.remainingFlops = 0.0;
       r.done = true;
       out_.phases[i].endS = endS;
@@ -478,12 +516,61 @@ void EnergyModel::Walk::advance(double dtS, double endS) {
 }
 
 // MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
-// Then every zone's last stretch is integrated.
+// Then every zone's last stretch ends with the horizon.
 void EnergyModel::Walk::idleTail() {
   out_.idleJ += poweredIdleW_ * (out_.horizonS - out_.makespanS);
   updateZones(out_.makespanS);  // every device went idle as its last phase ended
   for (size_t z = 0; z < soc_.zones.size(); ++z)
-    flushZone(static_cast<int>(z), out_.horizonS);
+    closeStretch(static_cast<int>(z), out_.horizonS);
+}
+
+// MODEL.md §5 transient, each zone over its recorded stretches. Zones do not interact, so they
+// are integrated side by side, one stretch of each in turn: their chains of dependent
+// arithmetic interleave instead of queueing.
+void EnergyModel::Walk::integrateZones() {
+  const int zones = static_cast<int>(soc_.zones.size());
+  int most = 0;
+  for (int z = 0; z < zones; ++z)
+    most = std::max(most, stretches_[z]);
+  for (int s = 0; s < most; ++s) {
+    for (int z = 0; z < zones; ++z) {
+      if (s < stretches_[z]) integrateStretch(z, s);
+    }
+  }
+}
+
+void EnergyModel::Walk::integrateStretch(int z, int s) {
+  const ZoneSpec& zone = soc_.zones[z];
+  const FixedVector<int, kMaxDevices>& devices = model_.zoneDevices_[z];
+  double* factors = factors_[z].data();
+  ThermalStep step;
+  if (model_.oneLeakTerm_[z]) {  // the common zone: one exponential, no loops in the integrator
+    double coeffW = 0.0;
+    for (int d : devices)
+      coeffW += model_.leakWPerV_[d] * stretchVoltV_[d][s];
+    const LeakageParams& leak = soc_.devices[devices[0]].leakage;
+    const transient::OneTerm term{{coeffW, leak.lambdaPerK, leak.refTempC}};
+    // Its leakage factor carries over from one stretch to the next.
+    if (s == 0) term.factors(tempC_[z], factors);
+    const transient::Stretch stretch{model_.invRWPerK_[z], zone.cThJPerK, model_.invCKPerJ_[z],
+                                     soc_.ambientC, stretchW_[z][s]};
+    step = transient::integrate(stretch, term, tempC_[z], stretchS_[z][s], kThermalToleranceK,
+                                transient::minStepS(zone), factors);
+  } else {
+    leak_.clear();
+    for (int d : devices) {
+      const double voltV = stretchVoltV_[d][s];
+      if (voltV > 0.0) leak_.add(soc_.devices[d].leakage, voltV);
+    }
+    // The zone's powered devices, hence its leakage terms, are the same in every stretch: its
+    // leakage factors carry over from one stretch to the next.
+    if (s == 0) leak_.factors(tempC_[z], factors);
+    step = stepTemperature(zone, soc_.ambientC, tempC_[z], stretchW_[z][s], leak_, stretchS_[z][s],
+                           kThermalToleranceK, factors);
+  }
+  tempC_[z] = step.endC;
+  out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
+  out_.leakageJ += step.leakageJ;
 }
 
 // MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
@@ -494,8 +581,9 @@ void EnergyModel::Walk::totals() {
     PhaseResult& res = out_.phases[i];
     const double runS = res.endS - res.startS;
     if (runS > 0.0) {
-      res.dasi /= runS;
-      res.bandwidthBps /= runS;
+      const double perS = 1.0 / runS;
+      res.dasi *= perS;
+      res.bandwidthBps *= perS;
     }
     busyS[run_[i].device] += runS;
     out_.dynamicJ += res.energyJ;
@@ -523,17 +611,17 @@ void EnergyModel::Walk::totals() {
 // trip minus the margin; and the zone's worst stretch (highest non-leakage power, with the
 // voltages its devices had then), were it sustained, must settle below the critical trip.
 void EnergyModel::Walk::checkThermal() {
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
-    const ZoneSpec& zone = soc_.zones[z];
-    if (out_.peakTempC[z] > zone.passiveTripC - soc_.thermalMarginK) {
-      reject(Infeasibility::ThermalMargin, static_cast<int>(z));
+  const int zones = static_cast<int>(soc_.zones.size());
+  for (int z = 0; z < zones; ++z) {
+    if (out_.peakTempC[z] > soc_.zones[z].passiveTripC - soc_.thermalMarginK) {
+      reject(Infeasibility::ThermalMargin, z);
     }
   }
   if (out_.reason != Infeasibility::None) return;  // the first violation is already known
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+  for (int z = 0; z < zones; ++z) {
     if (worstW_[z] == -kInf) continue;  // never integrated: nothing powered, or no time passed
     if (runaway(z)) {
-      reject(Infeasibility::ThermalRunaway, static_cast<int>(z));
+      reject(Infeasibility::ThermalRunaway, z);
       return;
     }
   }
@@ -541,21 +629,24 @@ void EnergyModel::Walk::checkThermal() {
 
 // g(T) = T - T_amb - R (P + L(T)) is concave when every leakage term grows with T, so a stable
 // fixed point below the critical trip exists exactly when g(T_crit) > 0 (steadyState's own
-// argument, thermal.cpp). Checking that costs one exp per device instead of a Newton solve;
-// steadyState() decides everything that is not clearly clear.
-bool EnergyModel::Walk::runaway(size_t z) {
+// argument, thermal.cpp). Checking that costs a few products (the leakage at T_crit per volt is
+// the model's); steadyState() decides everything that is not clearly clear.
+bool EnergyModel::Walk::runaway(int z) {
   const ZoneSpec& zone = soc_.zones[z];
-  leak_.clear();
+  double leakAtCriticalW = 0.0;
   bool rising = true;
   for (int d : model_.zoneDevices_[z]) {
     if (!(worstVoltV_[d] > 0.0)) continue;
-    const LeakageParams& params = soc_.devices[d].leakage;
-    leak_.add(params, worstVoltV_[d]);
-    rising = rising && params.refW >= 0.0 && params.lambdaPerK >= 0.0;
+    leakAtCriticalW += model_.leakAtCriticalWPerV_[d] * worstVoltV_[d];
+    rising = rising && model_.leakRises_[d];
   }
-  const double critC = zone.criticalTripC;
-  const double gK = critC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leak_.powerW(critC));
+  const double gK =
+      zone.criticalTripC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leakAtCriticalW);
   if (rising && gK > kClearlyBelowK) return false;
+  leak_.clear();
+  for (int d : model_.zoneDevices_[z]) {
+    if (worstVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, worstVoltV_[d]);
+  }
   return steadyState(zone, soc_.ambientC, worstW_[z], leak_).runaway;
 }
 

@@ -72,8 +72,8 @@ struct Evaluation {
 // run concurrently and share DRAM bandwidth (§3 processor sharing), so the evaluation walks
 // the piecewise-constant segments between phase starts and ends, carrying each zone's
 // temperature through them (§5 transient; a zone is integrated over the stretches in which its
-// own power stays the same, to 0.02 K) and summing the energy equation
-// (§6). Fixed memory: construction copies the SoC; evaluate() never allocates.
+// own power stays the same, to 0.02 K) and summing the energy equation (§6). Fixed memory:
+// construction copies the SoC; evaluate() never allocates.
 class EnergyModel {
  public:
   explicit EnergyModel(const SocSpec& soc);
@@ -84,7 +84,7 @@ class EnergyModel {
   double eta(int device, int workload) const;
   void setKappaM(double kappaM) { soc_.kappaM = kappaM; }
   void setDynCoeff(int device, double dynCoeff) { soc_.devices[device].dynCoeff = dynCoeff; }
-  void setLeakage(int device, const LeakageParams& leak) { soc_.devices[device].leakage = leak; }
+  void setLeakage(int device, const LeakageParams& leak);
   void setIdleW(int device, double idleW) { soc_.devices[device].idleW = idleW; }
   void setZoneRc(int zone, double rThKPerW, double cThJPerK);
   void setAmbientC(double ambientC) { soc_.ambientC = ambientC; }
@@ -103,6 +103,18 @@ class EnergyModel {
   // Fixed by the board file (no setter changes them), so worked out once.
   std::array<double, kMaxDevices> topPeakFlops_{};  // U(x) weights, §6
   std::array<FixedVector<int, kMaxDevices>, kMaxZones> zoneDevices_;
+  // The runaway pre-check (§5): each device's leakage per volt at its zone's critical trip, and
+  // whether its leakage rises with temperature. Refreshed by setLeakage().
+  std::array<double, kMaxDevices> leakAtCriticalWPerV_{};
+  std::array<bool, kMaxDevices> leakRises_{};
+  // The transient (§5): a zone whose devices share lambda and T0 has one leakage term, of
+  // coefficient sum_d leakWPerV_d * V_d. Refreshed by setLeakage().
+  std::array<double, kMaxDevices> leakWPerV_{};
+  std::array<bool, kMaxZones> oneLeakTerm_{};
+  void refreshLeakage(int device);
+  // 1/R and 1/C per zone, refreshed by setZoneRc().
+  std::array<double, kMaxZones> invRWPerK_{};
+  std::array<double, kMaxZones> invCKPerJ_{};
 };
 
 }  // namespace qeil::energy
