@@ -27,10 +27,6 @@ constexpr double kClearlyBelowK = 1e-6;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// A zone's inputs change only where a segment starts (each ends a phase, so there are at most
-// kMaxPhases of them) and where the idle tail starts: so many constant-power stretches at most.
-constexpr int kMaxStretches = kMaxPhases + 1;
-
 }  // namespace
 
 const char* infeasibilityName(Infeasibility reason) {
@@ -65,8 +61,7 @@ EnergyModel::EnergyModel(const SocSpec& soc) : soc_(soc) {
     const double perCycle = *std::max_element(dev.flopsPerCycle.begin(), dev.flopsPerCycle.end());
     topPeakFlops_[d] = dev.cores * perCycle * dev.opps.back().freqHz;
   }
-  for (size_t d = 0; d < soc_.devices.size(); ++d)
-    refreshLeakage(static_cast<int>(d));
+  refreshLeakage();
 }
 
 void EnergyModel::setEta(int device, int workload, double eta) {
@@ -81,21 +76,33 @@ double EnergyModel::eta(int device, int workload) const {
 
 void EnergyModel::setLeakage(int device, const LeakageParams& leak) {
   soc_.devices[device].leakage = leak;
-  refreshLeakage(device);
+  refreshLeakage();
 }
 
-void EnergyModel::refreshLeakage(int device) {
-  const LeakageParams& leak = soc_.devices[device].leakage;
-  const int zone = soc_.devices[device].zone;
-  leakAtCriticalWPerV_[device] = leakagePowerW(leak, 1.0, soc_.zones[zone].criticalTripC);
-  leakRises_[device] = leak.refW >= 0.0 && leak.lambdaPerK >= 0.0;
-  leakWPerV_[device] = leak.refW / leak.refVoltV;
-  const LeakageParams& first = soc_.devices[zoneDevices_[zone][0]].leakage;
-  oneLeakTerm_[zone] = true;
-  for (int d : zoneDevices_[zone]) {
-    const LeakageParams& other = soc_.devices[d].leakage;
-    oneLeakTerm_[zone] = oneLeakTerm_[zone] && other.lambdaPerK == first.lambdaPerK &&
-                         other.refTempC == first.refTempC;
+void EnergyModel::refreshLeakage() {
+  int slots = 0;
+  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+    const int first = slots;
+    leakTermFirst_[z] = first;
+    leakMaxLambdaPerK_[z] = 0.0;
+    for (int d : zoneDevices_[z]) {
+      const LeakageParams& leak = soc_.devices[d].leakage;
+      int t = first;
+      while (t < slots && !(leakTerm_[t].lambdaPerK == leak.lambdaPerK &&
+                            leakTerm_[t].refTempC == leak.refTempC)) {
+        ++t;
+      }
+      if (t == slots) {
+        const double criticalFactor = leakagePowerW({1.0, 1.0, leak.lambdaPerK, leak.refTempC}, 1.0,
+                                                    soc_.zones[z].criticalTripC);
+        leakTerm_[slots++] = {leak.lambdaPerK, leak.refTempC, criticalFactor, true};
+        leakMaxLambdaPerK_[z] = std::max(leakMaxLambdaPerK_[z], std::fabs(leak.lambdaPerK));
+      }
+      leakTerm_[t].rises = leakTerm_[t].rises && leak.refW >= 0.0 && leak.lambdaPerK >= 0.0;
+      deviceLeakTerm_[d] = t;
+      leakWPerV_[d] = leak.refW / leak.refVoltV;
+    }
+    leakTerms_[z] = slots - first;
   }
 }
 
@@ -104,14 +111,16 @@ void EnergyModel::setZoneRc(int zone, double rThKPerW, double cThJPerK) {
   soc_.zones[zone].cThJPerK = cThJPerK;
   invRWPerK_[zone] = 1.0 / rThKPerW;
   invCKPerJ_[zone] = 1.0 / cThJPerK;
+  minStepS_[zone] = transient::minStepS(soc_.zones[zone]);
 }
 
-// One evaluation (MODEL.md §3-6): validation and set-up, the segment walk, the idle tail, the
-// zones' transients, the totals and the constraints. Everything lives in fixed-size arrays on the
-// caller's stack. The running set, the devices' power and the zones' inputs are kept up to date
-// as phases start and end, so a segment costs work only for what changed in it. The walk only
-// records each zone's constant-power stretches; nothing in it depends on temperatures, so the
-// zones are integrated afterwards, side by side.
+// One evaluation (MODEL.md §3-6): validation and set-up, the segment walk with the zones'
+// transients, the idle tail, the totals and the constraints. Everything lives in fixed-size
+// arrays on the caller's stack. The walk is event-driven: a running phase keeps its bandwidth
+// share, rate, power and predicted end until its share changes (a phase starting or ending
+// elsewhere changes it only when the caps overflow beta_soc), and its progress and time
+// integrals are brought up to date only then; a zone is integrated when one of its stretches of
+// constant power ends. So a segment costs work only for what changed in it.
 class EnergyModel::Walk {
  public:
   Walk(const EnergyModel& model, const PhaseList& phases, const Placement& placement,
@@ -139,8 +148,15 @@ class EnergyModel::Walk {
     double fullRate;    // FLOP/s of progress at DASI 1: eta * pi / (1 + CPQ) (§3, §4)
     double fullDynW;    // dynamic power at activity 1 (§5)
     double voltV;
-    double remainingFlops;
     double doneFlops;  // remaining work below this is rounding (kDoneFraction of its FLOPs)
+    // While it runs: its share and what follows from it, since sinceS.
+    double sinceS;
+    double remainingFlops;  // at sinceS
+    double betaBps;         // NaN until its first share
+    double dasi;
+    double rate;  // FLOP/s of progress
+    double dynW;
+    double endS;  // when it ends at this rate
     bool started;
     bool done;
   };
@@ -152,17 +168,22 @@ class EnergyModel::Walk {
   bool placeInMemory(const std::array<double, kMaxWorkloads>& footprintBytes);
   void setUpPower();
   void tryStart(int i, double nowS);
-  double plan();
-  void share();
-  void spend(double startS, double dtS);
+  void share(double nowS);
+  void setShare(int i, double betaBps, double nowS);
+  void accrue(int i, double nowS);
+  int earliestEnd() const;
   void setDevicePower(int d, double dynW, double voltV);
   void updateZones(double nowS);
   bool zoneUnchanged(int z, double otherW) const;
   void closeStretch(int z, double endS);
-  void advance(double dtS, double endS);
+  void advance(int first, double endS);
+  void finish(int i, double endS);
   void idleTail();
-  void integrateZones();
-  void integrateStretch(int z, int s);
+  void integrate(int z, double dtS);
+  [[gnu::noinline]] ThermalStep integrateInSteps(int z, double dtS);
+  transient::Stretch stretch(int z) const;
+  transient::OneTerm leakageTerm(int z) const;
+  int leakageTerms(int z, ZoneLeakage::Term* terms) const;
   void totals();
   void checkThermal();
   bool runaway(int z);
@@ -181,11 +202,6 @@ class EnergyModel::Walk {
   // The phases running in this segment (one per device at most), in the order they started.
   int running_ = 0;
   std::array<int, kMaxDevices> runPhase_{};
-  std::array<double, kMaxDevices> capBps_{};
-  std::array<double, kMaxDevices> betaBps_{};
-  std::array<double, kMaxDevices> rate_{};  // FLOP/s of progress
-  std::array<double, kMaxDevices> dasi_{};
-  int first_ = -1;  // the running slot that ends the segment
 
   // Per device.
   std::array<bool, kMaxDevices> powered_{};
@@ -204,16 +220,15 @@ class EnergyModel::Walk {
   std::array<double, kMaxZones> pendingFromS_{};
   std::array<double, kMaxZones> pendingW_{};        // non-leakage power
   std::array<double, kMaxDevices> pendingVoltV_{};  // 0: gated
-  std::array<double, kMaxZones> worstW_{};          // highest non-leakage power of any stretch
-  std::array<double, kMaxDevices> worstVoltV_{};    // each device's voltage in that stretch
-  // The closed stretches, in time order, for integrateZones(): written before they are read.
-  std::array<int, kMaxZones> stretches_{};
-  std::array<std::array<double, kMaxStretches>, kMaxZones> stretchS_;
-  std::array<std::array<double, kMaxStretches>, kMaxZones> stretchW_;
-  std::array<std::array<double, kMaxStretches>, kMaxDevices> stretchVoltV_;
-  // The transient's state per zone: its temperature and its leakage factors there.
+  // Leakage coefficients per term slot (EnergyModel::leakTerm_), of the pending stretch and of
+  // the zone's worst one (highest non-leakage power).
+  std::array<double, kMaxDevices> pendingCoeffW_{};
+  std::array<double, kMaxZones> worstW_{};
+  std::array<double, kMaxDevices> worstCoeffW_{};
+  std::array<bool, kMaxZones> integrated_{};  // a stretch has been: factors_ hold
+  // The transient's state per zone: its temperature, and its leakage factors there per term.
   std::array<double, kMaxZones> tempC_{};
-  std::array<std::array<double, kMaxDevices>, kMaxZones> factors_;
+  std::array<double, kMaxDevices> factors_;  // per term slot
   ZoneLeakage leak_;
 };
 
@@ -228,16 +243,17 @@ void EnergyModel::Walk::run() {
   double nowS = 0.0;
   // Every segment ends at least one phase, so there are at most n_ of them (§6 piecewise).
   while (doneCount_ < n_) {
-    const double dtS = plan();
-    spend(nowS, dtS);
-    nowS += dtS;
-    advance(dtS, nowS);
+    share(nowS);
+    const int first = earliestEnd();
+    const double endS = std::max(nowS, run_[runPhase_[first]].endS);
+    if (endS > nowS) updateZones(nowS);  // a segment of no length changes no zone
+    advance(first, endS);
+    nowS = endS;
     ++out_.segments;
   }
   out_.makespanS = nowS;
   out_.horizonS = std::max(requestedHorizonS_, nowS);
   idleTail();
-  integrateZones();
   totals();
   checkThermal();
   out_.feasible = out_.reason == Infeasibility::None;
@@ -363,67 +379,79 @@ void EnergyModel::Walk::setUpPower() {
 }
 
 // A device runs the phase at the head of its queue once that phase's workload predecessor
-// has ended (a decode waits for its prefill, even on another device).
+// has ended (a decode waits for its prefill, even on another device). Its share comes with the
+// next segment's.
 void EnergyModel::Walk::tryStart(int i, double nowS) {
   PhaseRun& r = run_[i];
   if (r.started || head_[r.device] != i || (r.pred >= 0 && !run_[r.pred].done)) return;
   r.started = true;
+  r.sinceS = nowS;
+  r.betaBps = std::numeric_limits<double>::quiet_NaN();
+  r.dasi = r.rate = r.dynW = 0.0;
   out_.phases[i].startS = nowS;
   runPhase_[running_++] = i;
-}
-
-// MODEL.md §3: each running phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff)
-// = pi * DASI with DASI = min(1, beta_eff / (pi / I)). Returns the time to the next phase end.
-double EnergyModel::Walk::plan() {
-  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
-  share();
-  int first = 0;
-  for (int k = 0; k < running_; ++k) {
-    const PhaseRun& r = run_[runPhase_[k]];
-    // A phase that moves no bytes, or gets all it needs, is compute-bound.
-    dasi_[k] = betaBps_[k] >= r.needBps ? 1.0 : betaBps_[k] * r.invNeedBps;
-    rate_[k] = r.fullRate * dasi_[k];
-    // The earliest end: the least remaining / rate, compared crosswise (rates are positive)
-    // to spare a division per phase.
-    if (r.remainingFlops * rate_[first] < run_[runPhase_[first]].remainingFlops * rate_[k]) {
-      first = k;
-    }
-  }
-  first_ = first;
-  return run_[runPhase_[first]].remainingFlops / rate_[first];
 }
 
 // MODEL.md §3 processor sharing of beta_soc among the running phases, each capped by its
 // device's beta_d and by what makes it compute-bound. When the caps fit, each gets its cap,
 // which is what the water-filling would give.
-void EnergyModel::Walk::share() {
+void EnergyModel::Walk::share(double nowS) {
   double capsBps = 0.0;
-  for (int k = 0; k < running_; ++k) {
-    capBps_[k] = run_[runPhase_[k]].capBps;
-    capsBps += capBps_[k];
-  }
+  for (int k = 0; k < running_; ++k)
+    capsBps += run_[runPhase_[k]].capBps;
   if (capsBps <= soc_.dramBandwidthBps) {
-    betaBps_ = capBps_;
-  } else {
-    shareBandwidth(capBps_.data(), running_, soc_.dramBandwidthBps, betaBps_.data());
+    for (int k = 0; k < running_; ++k)
+      setShare(runPhase_[k], run_[runPhase_[k]].capBps, nowS);
+    return;
   }
+  std::array<double, kMaxDevices> capBps;
+  std::array<double, kMaxDevices> betaBps;
+  for (int k = 0; k < running_; ++k)
+    capBps[k] = run_[runPhase_[k]].capBps;
+  shareBandwidth(capBps.data(), running_, soc_.dramBandwidthBps, betaBps.data());
+  for (int k = 0; k < running_; ++k)
+    setShare(runPhase_[k], betaBps[k], nowS);
 }
 
-// MODEL.md §5-6: the segment's dynamic and idle energy; the zones take it from there.
-void EnergyModel::Walk::spend(double startS, double dtS) {
-  if (!(dtS > 0.0)) return;  // a phase with no work: nothing to integrate
-  for (int k = 0; k < running_; ++k) {
-    const int i = runPhase_[k];
-    const PhaseRun& r = run_[i];
-    const double dynW = r.fullDynW * dasi_[k];  // u = DASI (§5)
-    setDevicePower(r.device, dynW, r.voltV);
+// MODEL.md §3: a phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff) = pi * DASI
+// with DASI = min(1, beta_eff / (pi / I)); its device draws C V^2 f n * DASI (§5). All of that,
+// and so its end, holds until its share changes.
+void EnergyModel::Walk::setShare(int i, double betaBps, double nowS) {
+  PhaseRun& r = run_[i];
+  if (betaBps == r.betaBps) return;
+  accrue(i, nowS);
+  r.betaBps = betaBps;
+  // A phase that moves no bytes, or gets all it needs, is compute-bound.
+  r.dasi = betaBps >= r.needBps ? 1.0 : betaBps * r.invNeedBps;
+  r.rate = r.fullRate * r.dasi;
+  r.dynW = r.fullDynW * r.dasi;  // u = DASI (§5)
+  r.endS = nowS + r.remainingFlops / r.rate;
+  setDevicePower(r.device, r.dynW, r.voltV);
+}
+
+// Brings phase i's progress and its time integrals (MODEL.md §6; divided by its run time in
+// totals()) up to nowS at its present share.
+void EnergyModel::Walk::accrue(int i, double nowS) {
+  PhaseRun& r = run_[i];
+  const double dtS = nowS - r.sinceS;
+  if (dtS > 0.0) {
     PhaseResult& res = out_.phases[i];
-    res.dasi += dasi_[k] * dtS;  // time integrals, divided by the run time in totals()
-    res.bandwidthBps += betaBps_[k] * dtS;
-    res.energyJ += dynW * dtS;
+    res.dasi += r.dasi * dtS;
+    res.bandwidthBps += r.betaBps * dtS;
+    res.energyJ += r.dynW * dtS;
+    r.remainingFlops -= r.rate * dtS;
   }
-  out_.idleJ += poweredIdleW_ * dtS;
-  updateZones(startS);
+  r.sinceS = nowS;
+}
+
+// The running slot whose phase ends first (the first of equals).
+int EnergyModel::Walk::earliestEnd() const {
+  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
+  int first = 0;
+  for (int k = 1; k < running_; ++k) {
+    if (run_[runPhase_[k]].endS < run_[runPhase_[first]].endS) first = k;
+  }
+  return first;
 }
 
 void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
@@ -451,7 +479,11 @@ void EnergyModel::Walk::updateZones(double nowS) {
     pendingFromS_[z] = nowS;
     pendingW_[z] = otherW;
     for (int d : model_.zoneDevices_[z])
+      pendingCoeffW_[model_.deviceLeakTerm_[d]] = 0.0;
+    for (int d : model_.zoneDevices_[z]) {
       pendingVoltV_[d] = voltV_[d];
+      pendingCoeffW_[model_.deviceLeakTerm_[d]] += model_.leakWPerV_[d] * voltV_[d];
+    }
   }
   dirtyZones_ = 0;
 }
@@ -464,43 +496,33 @@ bool EnergyModel::Walk::zoneUnchanged(int z, double otherW) const {
   return true;
 }
 
-// Ends zone z's pending stretch at `endS` and records it for integrateZones(); a stretch of no
-// length is dropped.
+// Ends zone z's pending stretch at `endS` and integrates it; a stretch of no length is dropped.
 void EnergyModel::Walk::closeStretch(int z, double endS) {
   if (!pending_[z]) return;
   pending_[z] = false;
   const double dtS = endS - pendingFromS_[z];
   if (!(dtS > 0.0)) return;
-  const int s = stretches_[z]++;
-  assert(s < kMaxStretches);
-  stretchS_[z][s] = dtS;
-  stretchW_[z][s] = pendingW_[z];
-  for (int d : model_.zoneDevices_[z])
-    stretchVoltV_[d][s] = pendingVoltV_[d];
+  integrate(z, dtS);
   if (pendingW_[z] > worstW_[z]) {
     worstW_[z] = pendingW_[z];
-    for (int d : model_.zoneDevices_[z])
-      worstVoltV_[d] = pendingVoltV_[d];
+    const int first = model_.leakTermFirst_[z];
+    for (int t = first; t < first + model_.leakTerms_[z]; ++t)
+      worstCoeffW_[t] = pendingCoeffW_[t];
   }
 }
 
-// Progress over the segment: the phase that set its length ends, with any other that is done
+// The segment ends at endS with the phase in slot `first`, and with any other that is done
 // within rounding; their devices go idle and move on to their next queued phase, and their
 // workloads' next phases may start.
-void EnergyModel::Walk::advance(double dtS, double endS) {
+void EnergyModel::Walk::advance(int first, double endS) {
   std::array<int, kMaxDevices> ended;
   int nEnded = 0;
   int kept = 0;
   for (int k = 0; k < running_; ++k) {
     const int i = runPhase_[k];
-    PhaseRun& r = run_[i];
-    r.remainingFlops -= rate_[k] * dtS;
-    if (k == first_ || r.remainingFlops <= r.doneFlops) {
-      r.remainingFlops = 0.0;
-      r.done = true;
-      out_.phases[i].endS = endS;
-      head_[r.device] = r.next;
-      setDevicePower(r.device, 0.0, idleVoltV_[r.device]);
+    const PhaseRun& r = run_[i];
+    if (k == first || r.remainingFlops - r.rate * (endS - r.sinceS) <= r.doneFlops) {
+      finish(i, endS);
       ended[nEnded++] = i;
     } else {
       runPhase_[kept++] = i;
@@ -515,62 +537,87 @@ void EnergyModel::Walk::advance(double dtS, double endS) {
   }
 }
 
-// MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
-// Then every zone's last stretch ends with the horizon.
+void EnergyModel::Walk::finish(int i, double endS) {
+  accrue(i, endS);
+  PhaseRun& r = run_[i];
+  r.remainingFlops = 0.0;
+  r.done = true;
+  out_.phases[i].endS = endS;
+  head_[r.device] = r.next;
+  setDevicePower(r.device, 0.0, idleVoltV_[r.device]);
+}
+
+// MODEL.md §6: powered devices draw their idle power throughout; from the makespan to the
+// horizon every one idles at its lowest OPP. Then every zone's last stretch ends with the
+// horizon.
 void EnergyModel::Walk::idleTail() {
-  out_.idleJ += poweredIdleW_ * (out_.horizonS - out_.makespanS);
+  out_.idleJ = poweredIdleW_ * out_.makespanS + poweredIdleW_ * (out_.horizonS - out_.makespanS);
   updateZones(out_.makespanS);  // every device went idle as its last phase ended
   for (size_t z = 0; z < soc_.zones.size(); ++z)
     closeStretch(static_cast<int>(z), out_.horizonS);
 }
 
-// MODEL.md §5 transient, each zone over its recorded stretches. Zones do not interact, so they
-// are integrated side by side, one stretch of each in turn: their chains of dependent
-// arithmetic interleave instead of queueing.
-void EnergyModel::Walk::integrateZones() {
-  const int zones = static_cast<int>(soc_.zones.size());
-  int most = 0;
-  for (int z = 0; z < zones; ++z)
-    most = std::max(most, stretches_[z]);
-  for (int s = 0; s < most; ++s) {
-    for (int z = 0; z < zones; ++z) {
-      if (s < stretches_[z]) integrateStretch(z, s);
-    }
-  }
-}
-
-void EnergyModel::Walk::integrateStretch(int z, int s) {
-  const ZoneSpec& zone = soc_.zones[z];
-  const FixedVector<int, kMaxDevices>& devices = model_.zoneDevices_[z];
-  double* factors = factors_[z].data();
+// MODEL.md §5 transient over zone z's pending stretch, dtS long. Nothing in the walk depends on
+// temperatures, so the transient's chain of dependent arithmetic overlaps with the walk's work
+// that follows. A stretch of a one-term zone that one step can take is integrated inline;
+// everything else goes through integrateInSteps(). The leakage factors carry over from one
+// stretch to the next (the zone's terms stay the same).
+void EnergyModel::Walk::integrate(int z, double dtS) {
+  double* factors = factors_.data() + model_.leakTermFirst_[z];
   ThermalStep step;
-  if (model_.oneLeakTerm_[z]) {  // the common zone: one exponential, no loops in the integrator
-    double coeffW = 0.0;
-    for (int d : devices)
-      coeffW += model_.leakWPerV_[d] * stretchVoltV_[d][s];
-    const LeakageParams& leak = soc_.devices[devices[0]].leakage;
-    const transient::OneTerm term{{coeffW, leak.lambdaPerK, leak.refTempC}};
-    // Its leakage factor carries over from one stretch to the next.
-    if (s == 0) term.factors(tempC_[z], factors);
-    const transient::Stretch stretch{model_.invRWPerK_[z], zone.cThJPerK, model_.invCKPerJ_[z],
-                                     soc_.ambientC, stretchW_[z][s]};
-    step = transient::integrate(stretch, term, tempC_[z], stretchS_[z][s], kThermalToleranceK,
-                                transient::minStepS(zone), factors);
-  } else {
-    leak_.clear();
-    for (int d : devices) {
-      const double voltV = stretchVoltV_[d][s];
-      if (voltV > 0.0) leak_.add(soc_.devices[d].leakage, voltV);
+  if (model_.leakTerms_[z] == 1) {
+    const transient::OneTerm leak = leakageTerm(z);
+    if (!integrated_[z]) leak.factors(tempC_[z], factors);
+    integrated_[z] = true;
+    const double decay =
+        transient::conductionDecay(dtS, model_.invRWPerK_[z], model_.invCKPerJ_[z]);
+    if (!transient::integrateInOneStep(stretch(z), leak, tempC_[z], dtS, decay, kThermalToleranceK,
+                                       factors, &step)) {
+      step = integrateInSteps(z, dtS);
     }
-    // The zone's powered devices, hence its leakage terms, are the same in every stretch: its
-    // leakage factors carry over from one stretch to the next.
-    if (s == 0) leak_.factors(tempC_[z], factors);
-    step = stepTemperature(zone, soc_.ambientC, tempC_[z], stretchW_[z][s], leak_, stretchS_[z][s],
-                           kThermalToleranceK, factors);
+  } else {
+    step = integrateInSteps(z, dtS);
   }
   tempC_[z] = step.endC;
   out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
   out_.leakageJ += step.leakageJ;
+}
+
+ThermalStep EnergyModel::Walk::integrateInSteps(int z, double dtS) {
+  double* factors = factors_.data() + model_.leakTermFirst_[z];
+  const double minStepS = model_.minStepS_[z];
+  if (model_.leakTerms_[z] == 1) {
+    return transient::integrateInSteps(stretch(z), leakageTerm(z), tempC_[z], dtS,
+                                       kThermalToleranceK, minStepS, factors);
+  }
+  std::array<ZoneLeakage::Term, kMaxDevices> terms;
+  const transient::Terms leak{terms.data(), leakageTerms(z, terms.data()),
+                              model_.leakMaxLambdaPerK_[z]};
+  if (!integrated_[z]) leak.factors(tempC_[z], factors);
+  integrated_[z] = true;
+  return transient::integrateInSteps(stretch(z), leak, tempC_[z], dtS, kThermalToleranceK, minStepS,
+                                     factors);
+}
+
+// The pending stretch's constant inputs and leakage: one term (the common zone) or several.
+transient::Stretch EnergyModel::Walk::stretch(int z) const {
+  return {model_.invRWPerK_[z], soc_.zones[z].cThJPerK, model_.invCKPerJ_[z], soc_.ambientC,
+          pendingW_[z]};
+}
+
+transient::OneTerm EnergyModel::Walk::leakageTerm(int z) const {
+  const int first = model_.leakTermFirst_[z];
+  const LeakTerm& term = model_.leakTerm_[first];
+  return {{pendingCoeffW_[first], term.lambdaPerK, term.refTempC}};
+}
+
+int EnergyModel::Walk::leakageTerms(int z, ZoneLeakage::Term* terms) const {
+  const int first = model_.leakTermFirst_[z];
+  for (int t = 0; t < model_.leakTerms_[z]; ++t) {
+    const LeakTerm& term = model_.leakTerm_[first + t];
+    terms[t] = {pendingCoeffW_[first + t], term.lambdaPerK, term.refTempC};
+  }
+  return model_.leakTerms_[z];
 }
 
 // MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
@@ -633,19 +680,22 @@ void EnergyModel::Walk::checkThermal() {
 // the model's); steadyState() decides everything that is not clearly clear.
 bool EnergyModel::Walk::runaway(int z) {
   const ZoneSpec& zone = soc_.zones[z];
+  const int first = model_.leakTermFirst_[z];
+  const int last = first + model_.leakTerms_[z];
   double leakAtCriticalW = 0.0;
   bool rising = true;
-  for (int d : model_.zoneDevices_[z]) {
-    if (!(worstVoltV_[d] > 0.0)) continue;
-    leakAtCriticalW += model_.leakAtCriticalWPerV_[d] * worstVoltV_[d];
-    rising = rising && model_.leakRises_[d];
+  for (int t = first; t < last; ++t) {
+    if (worstCoeffW_[t] == 0.0) continue;
+    leakAtCriticalW += worstCoeffW_[t] * model_.leakTerm_[t].atCriticalFactor;
+    rising = rising && model_.leakTerm_[t].rises;
   }
   const double gK =
       zone.criticalTripC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leakAtCriticalW);
   if (rising && gK > kClearlyBelowK) return false;
   leak_.clear();
-  for (int d : model_.zoneDevices_[z]) {
-    if (worstVoltV_[d] > 0.0) leak_.add(soc_.devices[d].leakage, worstVoltV_[d]);
+  for (int t = first; t < last; ++t) {
+    const LeakTerm& term = model_.leakTerm_[t];
+    leak_.add({worstCoeffW_[t], 1.0, term.lambdaPerK, term.refTempC}, 1.0);
   }
   return steadyState(zone, soc_.ambientC, worstW_[z], leak_).runaway;
 }

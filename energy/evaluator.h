@@ -103,18 +103,27 @@ class EnergyModel {
   // Fixed by the board file (no setter changes them), so worked out once.
   std::array<double, kMaxDevices> topPeakFlops_{};  // U(x) weights, §6
   std::array<FixedVector<int, kMaxDevices>, kMaxZones> zoneDevices_;
-  // The runaway pre-check (§5): each device's leakage per volt at its zone's critical trip, and
-  // whether its leakage rises with temperature. Refreshed by setLeakage().
-  std::array<double, kMaxDevices> leakAtCriticalWPerV_{};
-  std::array<bool, kMaxDevices> leakRises_{};
-  // The transient (§5): a zone whose devices share lambda and T0 has one leakage term, of
-  // coefficient sum_d leakWPerV_d * V_d. Refreshed by setLeakage().
+  // MODEL.md §5 leakage as the transient and the runaway check see it: each zone's devices
+  // grouped by (lambda, T0) into terms (as ZoneLeakage does), zone z owning the term slots
+  // [leakTermFirst_[z], + leakTerms_[z]); a device adds leakWPerV_ * V to its slot's coefficient.
+  // Refreshed by setLeakage().
+  struct LeakTerm {
+    double lambdaPerK;
+    double refTempC;
+    double atCriticalFactor;  // exp(lambda (T_crit - T0)): the runaway pre-check's
+    bool rises;               // every device in it leaks more as it warms (refW, lambda >= 0)
+  };
+  std::array<LeakTerm, kMaxDevices> leakTerm_{};
+  std::array<int, kMaxZones> leakTermFirst_{};
+  std::array<int, kMaxZones> leakTerms_{};
+  std::array<double, kMaxZones> leakMaxLambdaPerK_{};
+  std::array<int, kMaxDevices> deviceLeakTerm_{};
   std::array<double, kMaxDevices> leakWPerV_{};
-  std::array<bool, kMaxZones> oneLeakTerm_{};
-  void refreshLeakage(int device);
-  // 1/R and 1/C per zone, refreshed by setZoneRc().
+  void refreshLeakage();
+  // 1/R, 1/C and the transient's shortest step per zone, refreshed by setZoneRc().
   std::array<double, kMaxZones> invRWPerK_{};
   std::array<double, kMaxZones> invCKPerJ_{};
+  std::array<double, kMaxZones> minStepS_{};
 };
 
 }  // namespace qeil::energy

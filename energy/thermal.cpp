@@ -96,12 +96,12 @@ ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC
   const transient::Stretch s{1.0 / zone.rThKPerW, zone.cThJPerK, 1.0 / zone.cThJPerK, ambientC,
                              otherW};
   const double minStepS = transient::minStepS(zone);
-  if (leakage.terms() == 1) {
-    return transient::integrate(s, transient::OneTerm{leakage.term(0)}, startC, dtS, toleranceK,
+  if (leakage.size() == 1) {
+    return transient::integrate(s, transient::OneTerm{leakage.terms()[0]}, startC, dtS, toleranceK,
                                 minStepS, factors);
   }
-  return transient::integrate(s, transient::AnyTerms{leakage}, startC, dtS, toleranceK, minStepS,
-                              factors);
+  const transient::Terms terms{leakage.terms(), leakage.size(), leakage.maxLambdaPerK()};
+  return transient::integrate(s, terms, startC, dtS, toleranceK, minStepS, factors);
 }
 
 }  // namespace qeil::energy

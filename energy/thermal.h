@@ -16,7 +16,7 @@ class ZoneLeakage {
     maxLambdaPerK_ = 0.0;
   }
   void add(const LeakageParams& leak, double voltV);
-  int terms() const { return static_cast<int>(terms_.size()); }
+  int size() const { return static_cast<int>(terms_.size()); }
   double powerW(double tempC) const;
   double slopeWPerK(double tempC) const;  // dL/dT
   // Both at once, one exp per term: the same values as powerW() and slopeWPerK().
@@ -36,7 +36,7 @@ class ZoneLeakage {
     double lambdaPerK;
     double refTempC;
   };
-  const Term& term(int i) const { return terms_[i]; }
+  const Term* terms() const { return terms_.data(); }
 
  private:
   FixedVector<Term, kMaxDevices> terms_;
