@@ -131,7 +131,9 @@ class EnergyModel::Walk {
         placement_(placement),
         requestedHorizonS_(horizonS),
         out_(*out),
-        n_(static_cast<int>(phases.size())) {}
+        n_(static_cast<int>(phases.size())),
+        devices_(static_cast<int>(model.soc_.devices.size())),
+        zones_(static_cast<int>(model.soc_.zones.size())) {}
 
   void run();
 
@@ -174,7 +176,7 @@ class EnergyModel::Walk {
   int earliestEnd() const;
   void setDevicePower(int d, double dynW, double voltV);
   void updateZones(double nowS);
-  bool zoneUnchanged(int z, double otherW) const;
+  void openStretch(int z, double nowS, double otherW);
   void closeStretch(int z, double endS);
   void advance(int first, double endS);
   void finish(int i, double endS);
@@ -186,7 +188,7 @@ class EnergyModel::Walk {
   int leakageTerms(int z, ZoneLeakage::Term* terms) const;
   void totals();
   void checkThermal();
-  bool runaway(int z);
+  bool runaway(int z) const;
 
   const SocSpec& soc_;
   const EnergyModel& model_;
@@ -195,41 +197,43 @@ class EnergyModel::Walk {
   const double requestedHorizonS_;
   Evaluation& out_;
   const int n_;
+  const int devices_;
+  const int zones_;
   int doneCount_ = 0;
 
   std::array<PhaseRun, kMaxPhases> run_;
 
   // The phases running in this segment (one per device at most), in the order they started.
   int running_ = 0;
-  std::array<int, kMaxDevices> runPhase_{};
+  std::array<int, kMaxDevices> runPhase_;
 
-  // Per device.
-  std::array<bool, kMaxDevices> powered_{};
-  std::array<int, kMaxDevices> head_{};          // the phase its queue is at, -1: empty
-  std::array<uint32_t, kMaxDevices> zoneBit_{};  // 1 << its zone
-  std::array<double, kMaxDevices> idleVoltV_{};  // powered but idle: its lowest OPP
-  std::array<double, kMaxDevices> dynW_{};       // now
-  std::array<double, kMaxDevices> voltV_{};      // now; 0: power-gated
+  // Per device (set up for every device by setUpPower()).
+  std::array<int, kMaxDevices> head_;             // the phase its queue is at, -1: empty
+  std::array<bool, kMaxDevices> powered_;         // for the whole horizon (§6)
+  std::array<double, kMaxDevices> idleW_;         // 0 when power-gated
+  std::array<double, kMaxDevices> idleVoltV_;     // powered but idle: its lowest OPP
+  std::array<uint32_t, kMaxDevices> zoneBit_;     // 1 << its zone
+  std::array<double, kMaxDevices> dynW_;          // now
+  std::array<double, kMaxDevices> voltV_;         // now; 0: power-gated
+  std::array<double, kMaxDevices> pendingVoltV_;  // in its zone's pending stretch
   double poweredIdleW_ = 0.0;
 
-  // Per zone (bit z of a mask: zone z).
+  // Per zone (bit z of a mask: zone z; set up for every zone by setUpPower()).
   static_assert(kMaxZones <= 32, "zone masks are 32 bits");
   uint32_t dirtyZones_ = 0;  // a device's power or voltage changed
   // The stretch of constant power and voltages not yet closed.
-  std::array<bool, kMaxZones> pending_{};
-  std::array<double, kMaxZones> pendingFromS_{};
-  std::array<double, kMaxZones> pendingW_{};        // non-leakage power
-  std::array<double, kMaxDevices> pendingVoltV_{};  // 0: gated
-  // Leakage coefficients per term slot (EnergyModel::leakTerm_), of the pending stretch and of
-  // the zone's worst one (highest non-leakage power).
-  std::array<double, kMaxDevices> pendingCoeffW_{};
-  std::array<double, kMaxZones> worstW_{};
-  std::array<double, kMaxDevices> worstCoeffW_{};
-  std::array<bool, kMaxZones> integrated_{};  // a stretch has been: factors_ hold
-  // The transient's state per zone: its temperature, and its leakage factors there per term.
-  std::array<double, kMaxZones> tempC_{};
-  std::array<double, kMaxDevices> factors_;  // per term slot
-  ZoneLeakage leak_;
+  std::array<bool, kMaxZones> pending_;
+  std::array<double, kMaxZones> pendingFromS_;
+  std::array<double, kMaxZones> pendingW_;  // non-leakage power
+  std::array<double, kMaxZones> worstW_;    // highest non-leakage power of any stretch
+  // The transient's state: each zone's temperature, whether a stretch of it has been integrated.
+  std::array<double, kMaxZones> tempC_;
+  std::array<bool, kMaxZones> integrated_;
+  // Per leakage term slot (EnergyModel::leakTerm_): the coefficient in the zone's pending and
+  // worst stretches, and the factor exp(lambda (T - T0)) at the zone's temperature.
+  std::array<double, kMaxDevices> pendingCoeffW_;
+  std::array<double, kMaxDevices> worstCoeffW_;
+  std::array<double, kMaxDevices> factors_;
 };
 
 void EnergyModel::evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
@@ -296,7 +300,7 @@ bool EnergyModel::Walk::setUp() {
   for (int i = 0; i < n_; ++i)
     run_[i].fullRate /= slowdown;
   setUpPower();
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+  for (int d = 0; d < devices_; ++d) {
     if (head_[d] >= 0) tryStart(head_[d], 0.0);
   }
   return true;
@@ -310,7 +314,7 @@ bool EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDe
   const Phase& p = phases_[i];
   const PhasePlacement& at = placement_[i];
   if (p.workload < 0 || p.workload >= static_cast<int>(kMaxWorkloads)) return false;
-  if (at.device < 0 || at.device >= static_cast<int>(soc_.devices.size())) return false;
+  if (at.device < 0 || at.device >= devices_) return false;
   const DeviceSpec& dev = soc_.devices[at.device];
   if (at.opp < 0 || at.opp >= static_cast<int>(dev.opps.size())) return false;
   if (at.cores < 0 || at.cores > dev.cores) return false;
@@ -338,8 +342,8 @@ bool EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDe
   r.fullRate = eta * pi;  // divided by 1 + CPQ once that is known
   r.fullDynW = dynamicPowerW(dev.dynCoeff, opp, cores, 1.0);
   r.voltV = opp.voltV;
-  r.remainingFlops = p.flops;
   r.doneFlops = kDoneFraction * p.flops;
+  r.remainingFlops = p.flops;
   r.started = r.done = false;
   return true;
 }
@@ -358,21 +362,23 @@ bool EnergyModel::Walk::placeInMemory(const std::array<double, kMaxWorkloads>& f
 // MODEL.md §6: a device is powered for the whole horizon when the OS keeps it up or when a
 // phase is placed on it; otherwise it is power-gated and contributes nothing.
 void EnergyModel::Walk::setUpPower() {
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+  for (int d = 0; d < devices_; ++d) {
     const DeviceSpec& dev = soc_.devices[d];
-    zoneBit_[d] = 1u << dev.zone;
     powered_[d] = dev.alwaysPowered || head_[d] >= 0;
-    if (!powered_[d]) continue;
-    poweredIdleW_ += dev.idleW;
-    idleVoltV_[d] = dev.opps.empty() ? 0.0 : dev.opps[0].voltV;
+    idleW_[d] = powered_[d] ? dev.idleW : 0.0;
+    idleVoltV_[d] = powered_[d] && !dev.opps.empty() ? dev.opps[0].voltV : 0.0;
+    zoneBit_[d] = 1u << dev.zone;
+    dynW_[d] = 0.0;
     voltV_[d] = idleVoltV_[d];
-    dirtyZones_ |= zoneBit_[d];
+    poweredIdleW_ += idleW_[d];
+    if (powered_[d]) dirtyZones_ |= zoneBit_[d];
   }
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+  for (int z = 0; z < zones_; ++z) {
     const double setC = model_.startTempC_[z];
     tempC_[z] = std::isnan(setC) ? soc_.ambientC : setC;
     out_.peakTempC[z] = tempC_[z];
     worstW_[z] = -kInf;
+    pending_[z] = integrated_[z] = false;
     // A zone with nothing powered at ambient stays there exactly: never integrated.
     if (tempC_[z] != soc_.ambientC) dirtyZones_ |= 1u << z;
   }
@@ -400,8 +406,10 @@ void EnergyModel::Walk::share(double nowS) {
   for (int k = 0; k < running_; ++k)
     capsBps += run_[runPhase_[k]].capBps;
   if (capsBps <= soc_.dramBandwidthBps) {
-    for (int k = 0; k < running_; ++k)
-      setShare(runPhase_[k], run_[runPhase_[k]].capBps, nowS);
+    for (int k = 0; k < running_; ++k) {
+      const int i = runPhase_[k];
+      setShare(i, run_[i].capBps, nowS);
+    }
     return;
   }
   std::array<double, kMaxDevices> capBps;
@@ -416,7 +424,7 @@ void EnergyModel::Walk::share(double nowS) {
 // MODEL.md §3: a phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff) = pi * DASI
 // with DASI = min(1, beta_eff / (pi / I)); its device draws C V^2 f n * DASI (§5). All of that,
 // and so its end, holds until its share changes.
-void EnergyModel::Walk::setShare(int i, double betaBps, double nowS) {
+inline void EnergyModel::Walk::setShare(int i, double betaBps, double nowS) {
   PhaseRun& r = run_[i];
   if (betaBps == r.betaBps) return;
   accrue(i, nowS);
@@ -431,7 +439,7 @@ void EnergyModel::Walk::setShare(int i, double betaBps, double nowS) {
 
 // Brings phase i's progress and its time integrals (MODEL.md §6; divided by its run time in
 // totals()) up to nowS at its present share.
-void EnergyModel::Walk::accrue(int i, double nowS) {
+inline void EnergyModel::Walk::accrue(int i, double nowS) {
   PhaseRun& r = run_[i];
   const double dtS = nowS - r.sinceS;
   if (dtS > 0.0) {
@@ -448,13 +456,18 @@ void EnergyModel::Walk::accrue(int i, double nowS) {
 int EnergyModel::Walk::earliestEnd() const {
   assert(running_ > 0);  // the lowest unfinished phase in list order can always run
   int first = 0;
+  double firstEndS = run_[runPhase_[0]].endS;
   for (int k = 1; k < running_; ++k) {
-    if (run_[runPhase_[k]].endS < run_[runPhase_[first]].endS) first = k;
+    const double endS = run_[runPhase_[k]].endS;
+    if (endS < firstEndS) {
+      first = k;
+      firstEndS = endS;
+    }
   }
   return first;
 }
 
-void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
+inline void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
   if (dynW == dynW_[d] && voltV == voltV_[d]) return;
   dynW_[d] = dynW;
   voltV_[d] = voltV;
@@ -470,30 +483,38 @@ void EnergyModel::Walk::updateZones(double nowS) {
   for (uint32_t dirty = dirtyZones_; dirty != 0; dirty &= dirty - 1) {
     const int z = __builtin_ctz(dirty);
     double otherW = 0.0;
+    bool sameVoltages = pending_[z];
     for (int d : model_.zoneDevices_[z]) {
-      if (powered_[d]) otherW += soc_.devices[d].idleW + dynW_[d];
+      otherW += idleW_[d] + dynW_[d];  // both 0 when gated
+      sameVoltages = sameVoltages && voltV_[d] == pendingVoltV_[d];
     }
-    if (zoneUnchanged(z, otherW)) continue;
+    if (sameVoltages && otherW == pendingW_[z]) continue;
     closeStretch(z, nowS);
-    pending_[z] = true;
-    pendingFromS_[z] = nowS;
-    pendingW_[z] = otherW;
-    for (int d : model_.zoneDevices_[z])
-      pendingCoeffW_[model_.deviceLeakTerm_[d]] = 0.0;
-    for (int d : model_.zoneDevices_[z]) {
-      pendingVoltV_[d] = voltV_[d];
-      pendingCoeffW_[model_.deviceLeakTerm_[d]] += model_.leakWPerV_[d] * voltV_[d];
-    }
+    openStretch(z, nowS, otherW);
   }
   dirtyZones_ = 0;
 }
 
-bool EnergyModel::Walk::zoneUnchanged(int z, double otherW) const {
-  if (!pending_[z] || otherW != pendingW_[z]) return false;
-  for (int d : model_.zoneDevices_[z]) {
-    if (voltV_[d] != pendingVoltV_[d]) return false;
+void EnergyModel::Walk::openStretch(int z, double nowS, double otherW) {
+  pending_[z] = true;
+  pendingFromS_[z] = nowS;
+  pendingW_[z] = otherW;
+  const int first = model_.leakTermFirst_[z];
+  if (model_.leakTerms_[z] == 1) {  // the common zone
+    double coeffW = 0.0;
+    for (int d : model_.zoneDevices_[z]) {
+      pendingVoltV_[d] = voltV_[d];
+      coeffW += model_.leakWPerV_[d] * voltV_[d];
+    }
+    pendingCoeffW_[first] = coeffW;
+    return;
   }
-  return true;
+  for (int d : model_.zoneDevices_[z])
+    pendingCoeffW_[model_.deviceLeakTerm_[d]] = 0.0;
+  for (int d : model_.zoneDevices_[z]) {
+    pendingVoltV_[d] = voltV_[d];
+    pendingCoeffW_[model_.deviceLeakTerm_[d]] += model_.leakWPerV_[d] * voltV_[d];
+  }
 }
 
 // Ends zone z's pending stretch at `endS` and integrates it; a stretch of no length is dropped.
@@ -537,7 +558,7 @@ void EnergyModel::Walk::advance(int first, double endS) {
   }
 }
 
-void EnergyModel::Walk::finish(int i, double endS) {
+inline void EnergyModel::Walk::finish(int i, double endS) {
   accrue(i, endS);
   PhaseRun& r = run_[i];
   r.remainingFlops = 0.0;
@@ -553,8 +574,8 @@ void EnergyModel::Walk::finish(int i, double endS) {
 void EnergyModel::Walk::idleTail() {
   out_.idleJ = poweredIdleW_ * out_.makespanS + poweredIdleW_ * (out_.horizonS - out_.makespanS);
   updateZones(out_.makespanS);  // every device went idle as its last phase ended
-  for (size_t z = 0; z < soc_.zones.size(); ++z)
-    closeStretch(static_cast<int>(z), out_.horizonS);
+  for (int z = 0; z < zones_; ++z)
+    closeStretch(z, out_.horizonS);
 }
 
 // MODEL.md §5 transient over zone z's pending stretch, dtS long. Nothing in the walk depends on
@@ -569,9 +590,7 @@ void EnergyModel::Walk::integrate(int z, double dtS) {
     const transient::OneTerm leak = leakageTerm(z);
     if (!integrated_[z]) leak.factors(tempC_[z], factors);
     integrated_[z] = true;
-    const double decay =
-        transient::conductionDecay(dtS, model_.invRWPerK_[z], model_.invCKPerJ_[z]);
-    if (!transient::integrateInOneStep(stretch(z), leak, tempC_[z], dtS, decay, kThermalToleranceK,
+    if (!transient::integrateInOneStep(stretch(z), leak, tempC_[z], dtS, kThermalToleranceK,
                                        factors, &step)) {
       step = integrateInSteps(z, dtS);
     }
@@ -644,13 +663,13 @@ void EnergyModel::Walk::totals() {
   // U = 1 - sum_d busy_d pi_d / sum_{d powered} pi_d, busy_d its share of the makespan.
   double busyFlops = 0.0;
   double poweredFlops = 0.0;
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+  for (int d = 0; d < devices_; ++d) {
     if (!powered_[d]) continue;
     poweredFlops += model_.topPeakFlops_[d];
     if (out_.makespanS > 0.0) busyFlops += busyS[d] / out_.makespanS * model_.topPeakFlops_[d];
   }
   out_.underUtilisation = poweredFlops > 0.0 ? 1.0 - busyFlops / poweredFlops : 0.0;
-  for (size_t z = 0; z < soc_.zones.size(); ++z)
+  for (int z = 0; z < zones_; ++z)
     out_.endTempC[z] = tempC_[z];
 }
 
@@ -658,14 +677,13 @@ void EnergyModel::Walk::totals() {
 // trip minus the margin; and the zone's worst stretch (highest non-leakage power, with the
 // voltages its devices had then), were it sustained, must settle below the critical trip.
 void EnergyModel::Walk::checkThermal() {
-  const int zones = static_cast<int>(soc_.zones.size());
-  for (int z = 0; z < zones; ++z) {
+  for (int z = 0; z < zones_; ++z) {
     if (out_.peakTempC[z] > soc_.zones[z].passiveTripC - soc_.thermalMarginK) {
       reject(Infeasibility::ThermalMargin, z);
     }
   }
   if (out_.reason != Infeasibility::None) return;  // the first violation is already known
-  for (int z = 0; z < zones; ++z) {
+  for (int z = 0; z < zones_; ++z) {
     if (worstW_[z] == -kInf) continue;  // never integrated: nothing powered, or no time passed
     if (runaway(z)) {
       reject(Infeasibility::ThermalRunaway, z);
@@ -678,7 +696,7 @@ void EnergyModel::Walk::checkThermal() {
 // fixed point below the critical trip exists exactly when g(T_crit) > 0 (steadyState's own
 // argument, thermal.cpp). Checking that costs a few products (the leakage at T_crit per volt is
 // the model's); steadyState() decides everything that is not clearly clear.
-bool EnergyModel::Walk::runaway(int z) {
+bool EnergyModel::Walk::runaway(int z) const {
   const ZoneSpec& zone = soc_.zones[z];
   const int first = model_.leakTermFirst_[z];
   const int last = first + model_.leakTerms_[z];
@@ -692,12 +710,12 @@ bool EnergyModel::Walk::runaway(int z) {
   const double gK =
       zone.criticalTripC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leakAtCriticalW);
   if (rising && gK > kClearlyBelowK) return false;
-  leak_.clear();
+  ZoneLeakage leak;
   for (int t = first; t < last; ++t) {
     const LeakTerm& term = model_.leakTerm_[t];
-    leak_.add({worstCoeffW_[t], 1.0, term.lambdaPerK, term.refTempC}, 1.0);
+    leak.add({worstCoeffW_[t], 1.0, term.lambdaPerK, term.refTempC}, 1.0);
   }
-  return steadyState(zone, soc_.ambientC, worstW_[z], leak_).runaway;
+  return steadyState(zone, soc_.ambientC, worstW_[z], leak).runaway;
 }
 
 }  // namespace qeil::energy

@@ -14,18 +14,11 @@
 
 namespace qeil::energy::transient {
 
-// e^x for the small |x| by which a step's correction moves the leakage factors: below 1e-3 four
-// Taylor terms are within 1e-17 (relative), and cheaper than fastExp.
-inline double expNearZero(double x) {
-  if (std::fabs(x) < 1e-3) return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6 + x * (1.0 / 24))));
-  return fastExp(x);
-}
-
-// e^x and e^x - 1 - x (a leakage term's growth over a step, and its departure from the tangent;
-// also the leakage's share of a step's decay). Below |x| = 1/8 the latter is x^2 times its
-// Taylor series to x^8 (truncation below 4e-16, relative), in Estrin's form: shorter on the
-// temperature's chain of dependent operations than fastExp, and free of the cancellation of
-// e^x - 1 - x. The bench's stretches land there nine times in ten.
+// e^x and e^x - 1 - x: a leakage term's growth over a step, and its departure from the tangent.
+// Below |x| = 1/8 the latter is x^2 times its Taylor series to x^8 (truncation below 4e-16,
+// relative), in Estrin's form: cheaper than fastExp, shorter on the temperature's chain of
+// dependent operations, and free of the cancellation of e^x - 1 - x. The bench's stretches land
+// there nine times in ten.
 struct Growth {
   double factor;  // e^x
   double excess;  // e^x - 1 - x
@@ -44,9 +37,11 @@ inline Growth growth(double x) {
   return {factor, factor - 1.0 - x};
 }
 
-// e^(-h / (R C)): a step's decay without leakage, which a caller may work out ahead of time.
-inline double conductionDecay(double h, double invRWPerK, double invCKPerJ) {
-  return fastExp(-h * invRWPerK * invCKPerJ);
+// e^x for the small |x| by which a step's correction moves the leakage factors: below 1e-3 four
+// Taylor terms are within 1e-17 (relative).
+inline double expNearZero(double x) {
+  if (std::fabs(x) < 1e-3) return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6 + x * (1.0 / 24))));
+  return growth(x).factor;
 }
 
 // The shortest step the transient integrator takes, a hundredth of R*C: bounds the work of a
@@ -194,20 +189,18 @@ struct Trial {
 // one or two leakage terms, stretches of 0.05-500 s) a step's error stays below 0.6 of that
 // bound, a whole stretch at 0.02 K within 0.007 K, and the leakage energy (which follows from
 // the temperatures by the zone's energy balance) within a quarter of 0.02 K * (C + h / R).
-// Leaves the leakage factors at the predicted end in endFactors. `decay` is conductionDecay(h).
+// Leaves the leakage factors at the predicted end in endFactors.
 // Inlined into the integrator's paths: a call here costs spills of the live doubles around it.
 template <class Leakage>
 [[gnu::always_inline]] inline Trial trialStep(const Stretch& s, const Leakage& leakage, double t0,
                                               const double* factors, double l0W, double slope0WPerK,
-                                              double h, double decay, double* endFactors) {
+                                              double h, double* endFactors) {
   const double hOverC = h * s.invCKPerJ;
   const double netW = s.otherW + l0W - (t0 - s.ambientC) * s.invRWPerK;
   const double netWPerK = s.invRWPerK - slope0WPerK;
-  // q = e^z = decay * e^(h L'(t0) / C), the latter usually a short series (growth()).
   const double z = -netWPerK * hOverC;
-  const ExpIntegrals f = std::fabs(z) < kSeriesBelow
-                             ? seriesIntegrals(z)
-                             : closedIntegrals(z, decay * growth(slope0WPerK * hOverC).factor);
+  const ExpIntegrals f =
+      std::fabs(z) < kSeriesBelow ? seriesIntegrals(z) : closedIntegrals(z, fastExp(z));
   const double riseK = netW * hOverC * f.phi1;
   const double riseKs = netW * hOverC * h * f.phi2;
   const double residualW = leakage.excessW(factors, riseK, endFactors);
@@ -234,19 +227,17 @@ inline double stepFactor(double errorK, double toleranceK) {
 }
 
 // The whole stretch in one step, when its error bound allows: then `out` and the factors (at
-// startC on entry) are those of the end, and it returns true; decay is conductionDecay(dtS).
+// startC on entry) are those of the end, and it returns true.
 // Otherwise nothing changes and the stretch needs integrateInSteps(). Most stretches take one step,
 // so this is the inlined path.
 template <class Leakage>
 [[gnu::always_inline]] inline bool integrateInOneStep(const Stretch& s, const Leakage& leakage,
-                                                      double startC, double dtS, double decay,
-                                                      double toleranceK, double* factors,
-                                                      ThermalStep* out) {
+                                                      double startC, double dtS, double toleranceK,
+                                                      double* factors, ThermalStep* out) {
   double slopeWPerK;
   const double leakW = leakage.powerW(factors, &slopeWPerK);
   double endFactors[kMaxDevices];
-  const Trial whole =
-      trialStep(s, leakage, startC, factors, leakW, slopeWPerK, dtS, decay, endFactors);
+  const Trial whole = trialStep(s, leakage, startC, factors, leakW, slopeWPerK, dtS, endFactors);
   if (!(whole.errorK <= toleranceK) || !std::isfinite(whole.endC)) return false;
   leakage.shiftFactors(whole.correctionK, endFactors);
   for (int i = 0; i < leakage.terms(); ++i)
@@ -269,12 +260,10 @@ ThermalStep integrateInSteps(const Stretch& s, const Leakage& leakage, double st
     double slopeWPerK;
     const double leakW = leakage.powerW(factors, &slopeWPerK);
     double endFactors[kMaxDevices];
-    Trial trial = trialStep(s, leakage, t, factors, leakW, slopeWPerK, stepS,
-                            conductionDecay(stepS, s.invRWPerK, s.invCKPerJ), endFactors);
+    Trial trial = trialStep(s, leakage, t, factors, leakW, slopeWPerK, stepS, endFactors);
     while (!(trial.errorK <= toleranceK) && stepS > minStepS) {
       stepS = std::max(minStepS, stepS * std::min(0.9, stepFactor(trial.errorK, toleranceK)));
-      trial = trialStep(s, leakage, t, factors, leakW, slopeWPerK, stepS,
-                        conductionDecay(stepS, s.invRWPerK, s.invCKPerJ), endFactors);
+      trial = trialStep(s, leakage, t, factors, leakW, slopeWPerK, stepS, endFactors);
     }
     t = trial.endC;
     ++out.substeps;
@@ -302,8 +291,7 @@ template <class Leakage>
 ThermalStep integrate(const Stretch& s, const Leakage& leakage, double startC, double dtS,
                       double toleranceK, double minStepS, double* factors) {
   ThermalStep out;
-  const double decay = conductionDecay(dtS, s.invRWPerK, s.invCKPerJ);
-  if (integrateInOneStep(s, leakage, startC, dtS, decay, toleranceK, factors, &out)) return out;
+  if (integrateInOneStep(s, leakage, startC, dtS, toleranceK, factors, &out)) return out;
   return integrateInSteps(s, leakage, startC, dtS, toleranceK, minStepS, factors);
 }
 
