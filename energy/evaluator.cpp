@@ -158,9 +158,16 @@ class EnergyModel::Walk {
     double dasi;
     double rate;  // FLOP/s of progress
     double dynW;
-    double endS;  // when it ends at this rate
+    double endsAtS;  // when it ends at this rate
     bool started;
     bool done;
+    // Its results (PhaseResult), written out by totals(): the walk keeps them here so that the
+    // compiler need not assume its stores to the Evaluation alias the walk's own doubles.
+    double startS;
+    double endS;
+    double dasiS;  // time integrals over its run
+    double bandwidthBpsS;
+    double dynamicJ;
   };
 
   bool reject(Infeasibility reason, int culprit);
@@ -226,9 +233,12 @@ class EnergyModel::Walk {
   std::array<double, kMaxZones> pendingFromS_;
   std::array<double, kMaxZones> pendingW_;  // non-leakage power
   std::array<double, kMaxZones> worstW_;    // highest non-leakage power of any stretch
-  // The transient's state: each zone's temperature, whether a stretch of it has been integrated.
+  // The transient's state: each zone's temperature, whether a stretch of it has been integrated;
+  // what it adds up (written out by totals()).
   std::array<double, kMaxZones> tempC_;
   std::array<bool, kMaxZones> integrated_;
+  std::array<double, kMaxZones> peakTempC_;
+  double leakageJ_ = 0.0;
   // Per leakage term slot (EnergyModel::leakTerm_): the coefficient in the zone's pending and
   // worst stretches, and the factor exp(lambda (T - T0)) at the zone's temperature.
   std::array<double, kMaxDevices> pendingCoeffW_;
@@ -245,16 +255,18 @@ void EnergyModel::Walk::run() {
   out_ = Evaluation{};
   if (!setUp()) return;
   double nowS = 0.0;
+  int segments = 0;
   // Every segment ends at least one phase, so there are at most n_ of them (§6 piecewise).
   while (doneCount_ < n_) {
     share(nowS);
     const int first = earliestEnd();
-    const double endS = std::max(nowS, run_[runPhase_[first]].endS);
+    const double endS = std::max(nowS, run_[runPhase_[first]].endsAtS);
     if (endS > nowS) updateZones(nowS);  // a segment of no length changes no zone
     advance(first, endS);
     nowS = endS;
-    ++out_.segments;
+    ++segments;
   }
+  out_.segments = segments;
   out_.makespanS = nowS;
   out_.horizonS = std::max(requestedHorizonS_, nowS);
   idleTail();
@@ -376,7 +388,7 @@ void EnergyModel::Walk::setUpPower() {
   for (int z = 0; z < zones_; ++z) {
     const double setC = model_.startTempC_[z];
     tempC_[z] = std::isnan(setC) ? soc_.ambientC : setC;
-    out_.peakTempC[z] = tempC_[z];
+    peakTempC_[z] = tempC_[z];
     worstW_[z] = -kInf;
     pending_[z] = integrated_[z] = false;
     // A zone with nothing powered at ambient stays there exactly: never integrated.
@@ -394,7 +406,8 @@ void EnergyModel::Walk::tryStart(int i, double nowS) {
   r.sinceS = nowS;
   r.betaBps = std::numeric_limits<double>::quiet_NaN();
   r.dasi = r.rate = r.dynW = 0.0;
-  out_.phases[i].startS = nowS;
+  r.startS = nowS;
+  r.dasiS = r.bandwidthBpsS = r.dynamicJ = 0.0;
   runPhase_[running_++] = i;
 }
 
@@ -433,7 +446,7 @@ inline void EnergyModel::Walk::setShare(int i, double betaBps, double nowS) {
   r.dasi = betaBps >= r.needBps ? 1.0 : betaBps * r.invNeedBps;
   r.rate = r.fullRate * r.dasi;
   r.dynW = r.fullDynW * r.dasi;  // u = DASI (§5)
-  r.endS = nowS + r.remainingFlops / r.rate;
+  r.endsAtS = nowS + r.remainingFlops / r.rate;
   setDevicePower(r.device, r.dynW, r.voltV);
 }
 
@@ -443,10 +456,9 @@ inline void EnergyModel::Walk::accrue(int i, double nowS) {
   PhaseRun& r = run_[i];
   const double dtS = nowS - r.sinceS;
   if (dtS > 0.0) {
-    PhaseResult& res = out_.phases[i];
-    res.dasi += r.dasi * dtS;
-    res.bandwidthBps += r.betaBps * dtS;
-    res.energyJ += r.dynW * dtS;
+    r.dasiS += r.dasi * dtS;
+    r.bandwidthBpsS += r.betaBps * dtS;
+    r.dynamicJ += r.dynW * dtS;
     r.remainingFlops -= r.rate * dtS;
   }
   r.sinceS = nowS;
@@ -456,9 +468,9 @@ inline void EnergyModel::Walk::accrue(int i, double nowS) {
 int EnergyModel::Walk::earliestEnd() const {
   assert(running_ > 0);  // the lowest unfinished phase in list order can always run
   int first = 0;
-  double firstEndS = run_[runPhase_[0]].endS;
+  double firstEndS = run_[runPhase_[0]].endsAtS;
   for (int k = 1; k < running_; ++k) {
-    const double endS = run_[runPhase_[k]].endS;
+    const double endS = run_[runPhase_[k]].endsAtS;
     if (endS < firstEndS) {
       first = k;
       firstEndS = endS;
@@ -563,7 +575,7 @@ inline void EnergyModel::Walk::finish(int i, double endS) {
   PhaseRun& r = run_[i];
   r.remainingFlops = 0.0;
   r.done = true;
-  out_.phases[i].endS = endS;
+  r.endS = endS;
   head_[r.device] = r.next;
   setDevicePower(r.device, 0.0, idleVoltV_[r.device]);
 }
@@ -598,8 +610,8 @@ void EnergyModel::Walk::integrate(int z, double dtS) {
     step = integrateInSteps(z, dtS);
   }
   tempC_[z] = step.endC;
-  out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
-  out_.leakageJ += step.leakageJ;
+  peakTempC_[z] = std::max(peakTempC_[z], step.peakC);
+  leakageJ_ += step.leakageJ;
 }
 
 ThermalStep EnergyModel::Walk::integrateInSteps(int z, double dtS) {
@@ -639,25 +651,24 @@ int EnergyModel::Walk::leakageTerms(int z, ZoneLeakage::Term* terms) const {
   return model_.leakTerms_[z];
 }
 
-// MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
+// MODEL.md §6 unified energy equation, latencies, U(x), the per-phase means, and the zones'
+// temperatures.
 void EnergyModel::Walk::totals() {
   std::array<double, kMaxDevices> busyS{};
   for (int i = 0; i < n_; ++i) {
     const Phase& p = phases_[i];
+    const PhaseRun& r = run_[i];
     PhaseResult& res = out_.phases[i];
-    const double runS = res.endS - res.startS;
-    if (runS > 0.0) {
-      const double perS = 1.0 / runS;
-      res.dasi *= perS;
-      res.bandwidthBps *= perS;
-    }
-    busyS[run_[i].device] += runS;
-    out_.dynamicJ += res.energyJ;
+    const double runS = r.endS - r.startS;
+    const double perS = runS > 0.0 ? 1.0 / runS : 1.0;  // the integrals are 0 when runS is
     const double dramJ = p.bytes * soc_.dramJPerByte;
-    res.energyJ += dramJ;
+    res = {r.startS, r.endS, r.dasiS * perS, r.bandwidthBpsS * perS, r.dynamicJ + dramJ};
+    busyS[r.device] += runS;
+    out_.dynamicJ += r.dynamicJ;
     out_.dramJ += dramJ;
-    out_.latencyS[p.workload] = std::max(out_.latencyS[p.workload], res.endS);
+    out_.latencyS[p.workload] = std::max(out_.latencyS[p.workload], r.endS);
   }
+  out_.leakageJ = leakageJ_;
   out_.baseJ = soc_.baseW * out_.horizonS;
   out_.energyJ = out_.dynamicJ + out_.leakageJ + out_.idleJ + out_.dramJ + out_.baseJ;
   // U = 1 - sum_d busy_d pi_d / sum_{d powered} pi_d, busy_d its share of the makespan.
@@ -669,8 +680,10 @@ void EnergyModel::Walk::totals() {
     if (out_.makespanS > 0.0) busyFlops += busyS[d] / out_.makespanS * model_.topPeakFlops_[d];
   }
   out_.underUtilisation = poweredFlops > 0.0 ? 1.0 - busyFlops / poweredFlops : 0.0;
-  for (int z = 0; z < zones_; ++z)
+  for (int z = 0; z < zones_; ++z) {
+    out_.peakTempC[z] = peakTempC_[z];
     out_.endTempC[z] = tempC_[z];
+  }
 }
 
 // MODEL.md §5 constraints, zone by zone: the peak over the horizon must stay below the passive

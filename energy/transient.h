@@ -61,6 +61,7 @@ inline double minStepS(const ZoneSpec& zone) {
 // (which only size the curvature correction) to 1e-12; the closed forms are within 4e-13 and
 // 3e-9 there.
 constexpr double kSeriesBelow = 0.05;
+
 struct ExpIntegrals {
   double phi1;
   double phi2;
@@ -70,28 +71,26 @@ struct ExpIntegrals {
 };
 
 inline ExpIntegrals seriesIntegrals(double z) {
-  {
-    // psi_m = (2^(m+3) - 2 m - 6) / (m+3)!, chi_m = psi_m / (m + 4).
-    const double phi1 =
-        1 + z * (1. / 2 +
-                 z * (1. / 6 +
-                      z * (1. / 24 +
-                           z * (1. / 120 + z * (1. / 720 + z * (1. / 5040 + z * (1. / 40320)))))));
-    return {
-        phi1,
-        1. / 2 + z * (1. / 6 +
-                      z * (1. / 24 +
-                           z * (1. / 120 + z * (1. / 720 + z * (1. / 5040 + z * (1. / 40320)))))),
-        1. / 3 + z * (1. / 3 + z * (11. / 60 +
-                                    z * (13. / 180 +
-                                         z * (19. / 840 + z * (1. / 168 + z * (247. / 181440)))))),
-        1. / 12 +
-            z * (1. / 15 +
-                 z * (11. / 360 + z * (13. / 1260 +
-                                       z * (19. / 6720 + z * (1. / 1512 + z * (247. / 1814400)))))),
-        1.0 / phi1,
-    };
-  }
+  // psi_m = (2^(m+3) - 2 m - 6) / (m+3)!, chi_m = psi_m / (m + 4).
+  const double phi1 =
+      1 + z * (1. / 2 +
+               z * (1. / 6 +
+                    z * (1. / 24 +
+                         z * (1. / 120 + z * (1. / 720 + z * (1. / 5040 + z * (1. / 40320)))))));
+  return {
+      phi1,
+      1. / 2 +
+          z * (1. / 6 + z * (1. / 24 +
+                             z * (1. / 120 + z * (1. / 720 + z * (1. / 5040 + z * (1. / 40320)))))),
+      1. / 3 + z * (1. / 3 +
+                    z * (11. / 60 +
+                         z * (13. / 180 + z * (19. / 840 + z * (1. / 168 + z * (247. / 181440)))))),
+      1. / 12 +
+          z * (1. / 15 +
+               z * (11. / 360 +
+                    z * (13. / 1260 + z * (19. / 6720 + z * (1. / 1512 + z * (247. / 1814400)))))),
+      1.0 / phi1,
+  };
 }
 
 inline ExpIntegrals closedIntegrals(double z, double q) {  // q = e^z
@@ -189,8 +188,8 @@ struct Trial {
 // one or two leakage terms, stretches of 0.05-500 s) a step's error stays below 0.6 of that
 // bound, a whole stretch at 0.02 K within 0.007 K, and the leakage energy (which follows from
 // the temperatures by the zone's energy balance) within a quarter of 0.02 K * (C + h / R).
-// Leaves the leakage factors at the predicted end in endFactors.
-// Inlined into the integrator's paths: a call here costs spills of the live doubles around it.
+// Leaves the leakage factors at the predicted end in endFactors. Always inlined: a call here
+// costs spills of the live doubles around it.
 template <class Leakage>
 [[gnu::always_inline]] inline Trial trialStep(const Stretch& s, const Leakage& leakage, double t0,
                                               const double* factors, double l0W, double slope0WPerK,
@@ -227,9 +226,8 @@ inline double stepFactor(double errorK, double toleranceK) {
 }
 
 // The whole stretch in one step, when its error bound allows: then `out` and the factors (at
-// startC on entry) are those of the end, and it returns true.
-// Otherwise nothing changes and the stretch needs integrateInSteps(). Most stretches take one step,
-// so this is the inlined path.
+// startC on entry) are those of the end, and it returns true. Otherwise nothing changes and the
+// stretch needs integrateInSteps(). Most stretches take one step, so this is the inlined path.
 template <class Leakage>
 [[gnu::always_inline]] inline bool integrateInOneStep(const Stretch& s, const Leakage& leakage,
                                                       double startC, double dtS, double toleranceK,
