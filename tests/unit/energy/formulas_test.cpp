@@ -255,6 +255,29 @@ TEST(Thermal, TransientTakesOneStepUnlessHot) {
   EXPECT_NEAR(cool.endC, t, 0.005);
 }
 
+// stepTemperature can hand the leakage factors exp(lambda (T - T0)) from one stretch of a zone
+// to the next (the evaluator does): the same as working them out afresh, whatever the voltages.
+TEST(Thermal, TransientCarriesLeakageFactorsAcrossStretches) {
+  const ZoneSpec z = zone(12, 4);
+  ZoneLeakage busy, idle;
+  busy.add({0.15, 1.0, 0.03, 25.0}, 1.0);
+  busy.add({0.1, 0.9, 0.03, 25.0}, 0.9);  // same lambda and T0: one term
+  idle.add({0.15, 1.0, 0.03, 25.0}, 0.7);
+  idle.add({0.1, 0.9, 0.03, 25.0}, 0.7);
+  ASSERT_EQ(busy.size(), 1);
+  double factors[kMaxDevices];
+  busy.factors(40.0, factors);
+  const ThermalStep a = stepTemperature(z, 25, 40, 2.0, busy, 30, 0.02, factors);
+  const ThermalStep b = stepTemperature(z, 25, a.endC, 0.3, idle, 200, 0.02, factors);
+  const ThermalStep aFresh = stepTemperature(z, 25, 40, 2.0, busy, 30, 0.02);
+  const ThermalStep bFresh = stepTemperature(z, 25, aFresh.endC, 0.3, idle, 200, 0.02);
+  EXPECT_NEAR(b.endC, bFresh.endC, 1e-12);
+  EXPECT_NEAR(a.leakageJ + b.leakageJ, aFresh.leakageJ + bFresh.leakageJ, 1e-12);
+  double fresh[kMaxDevices];
+  idle.factors(b.endC, fresh);
+  EXPECT_NEAR(factors[0], fresh[0], 1e-14 * fresh[0]);
+}
+
 TEST(Thermal, TransientOfARunawayZoneEndsAtInfinity) {
   // The runaway zone of RunawayWhenRTimesLeakageSlopeReachesOne, integrated for an hour.
   ZoneLeakage leak;
