@@ -4,23 +4,20 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 
 #include "energy/cpq.h"
 #include "energy/power.h"
 #include "energy/roofline.h"
 #include "energy/thermal.h"
+#include "energy/transient.h"
 
 namespace qeil::energy {
 namespace {
 
-// MODEL.md §5 transient: stepTemperature linearises leakage over each sub-step; sub-steps are
-// sized to keep the error this introduces below this bound (substepS()).
+// MODEL.md §5 transient: the error each step of stepTemperature may leave in a zone's
+// temperature.
 constexpr double kThermalToleranceK = 0.02;
-// When leakage grows faster than conduction removes heat (R dL/dT >= 1) that bound does not
-// apply: sub-steps are then this fraction of R*C.
-constexpr double kUnstableSubstepPerTimeConstant = 0.1;
 // Work left below this fraction of a phase's FLOPs is rounding: it ends with the segment.
 constexpr double kDoneFraction = 1e-12;
 
@@ -29,25 +26,6 @@ constexpr double kDoneFraction = 1e-12;
 constexpr double kClearlyBelowK = 1e-6;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// e^x to about 2e-4 (relative) for |x| < 700, at a fraction of std::exp's latency: sub-step
-// sizing needs an estimate, not the last bits. e^x = 2^n * 2^f, f in [0, 1), 2^f by its Taylor
-// series to degree 5 (error (ln 2)^6 / 6! = 1.5e-4), evaluated in Estrin's form.
-double roughExp(double x) {
-  if (!(x > -700.0)) x = -700.0;  // NaN too
-  if (!(x < 700.0)) x = 700.0;
-  const double t = x * 1.4426950408889634;  // log2(e)
-  const int64_t n = static_cast<int64_t>(t) - (t < 0.0 ? 1 : 0);
-  const double f = t - static_cast<double>(n);
-  const double f2 = f * f;
-  const double p = (1.0 + 6.9314718055994529e-01 * f) +
-                   f2 * (2.4022650695910069e-01 + 5.5504108664821576e-02 * f) +
-                   f2 * f2 * (9.6181291076284769e-03 + 1.3333558146428441e-03 * f);
-  const uint64_t bits = static_cast<uint64_t>(n + 1023) << 52;
-  double scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
 }  // namespace
 
@@ -83,6 +61,7 @@ EnergyModel::EnergyModel(const SocSpec& soc) : soc_(soc) {
     const double perCycle = *std::max_element(dev.flopsPerCycle.begin(), dev.flopsPerCycle.end());
     topPeakFlops_[d] = dev.cores * perCycle * dev.opps.back().freqHz;
   }
+  refreshLeakage();
 }
 
 void EnergyModel::setEta(int device, int workload, double eta) {
@@ -95,16 +74,53 @@ double EnergyModel::eta(int device, int workload) const {
   return eta_[device][workload];
 }
 
+void EnergyModel::setLeakage(int device, const LeakageParams& leak) {
+  soc_.devices[device].leakage = leak;
+  refreshLeakage();
+}
+
+void EnergyModel::refreshLeakage() {
+  int slots = 0;
+  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+    const int first = slots;
+    leakTermFirst_[z] = first;
+    leakMaxLambdaPerK_[z] = 0.0;
+    for (int d : zoneDevices_[z]) {
+      const LeakageParams& leak = soc_.devices[d].leakage;
+      int t = first;
+      while (t < slots && !(leakTerm_[t].lambdaPerK == leak.lambdaPerK &&
+                            leakTerm_[t].refTempC == leak.refTempC)) {
+        ++t;
+      }
+      if (t == slots) {
+        const double criticalFactor = leakagePowerW({1.0, 1.0, leak.lambdaPerK, leak.refTempC}, 1.0,
+                                                    soc_.zones[z].criticalTripC);
+        leakTerm_[slots++] = {leak.lambdaPerK, leak.refTempC, criticalFactor, true};
+        leakMaxLambdaPerK_[z] = std::max(leakMaxLambdaPerK_[z], std::fabs(leak.lambdaPerK));
+      }
+      leakTerm_[t].rises = leakTerm_[t].rises && leak.refW >= 0.0 && leak.lambdaPerK >= 0.0;
+      deviceLeakTerm_[d] = t;
+      leakWPerV_[d] = leak.refW / leak.refVoltV;
+    }
+    leakTerms_[z] = slots - first;
+  }
+}
+
 void EnergyModel::setZoneRc(int zone, double rThKPerW, double cThJPerK) {
   soc_.zones[zone].rThKPerW = rThKPerW;
   soc_.zones[zone].cThJPerK = cThJPerK;
-  maxSubstepS_[zone] = kUnstableSubstepPerTimeConstant * rThKPerW * cThJPerK;
+  invRWPerK_[zone] = 1.0 / rThKPerW;
+  invCKPerJ_[zone] = 1.0 / cThJPerK;
+  minStepS_[zone] = transient::minStepS(soc_.zones[zone]);
 }
 
-// One evaluation (MODEL.md §3-6): validation, the segment walk, the idle tail, the totals and
-// the constraints. Everything lives in fixed-size arrays on the caller's stack. The running set,
-// the devices' power and the zones' inputs are kept up to date as phases start and end, so a
-// segment costs work only for what changed in it.
+// One evaluation (MODEL.md §3-6): validation and set-up, the segment walk with the zones'
+// transients, the idle tail, the totals and the constraints. Everything lives in fixed-size
+// arrays on the caller's stack. The walk is event-driven: a running phase keeps its bandwidth
+// share, rate, power and predicted end until its share changes (a phase starting or ending
+// elsewhere changes it only when the caps overflow beta_soc), and its progress and time
+// integrals are brought up to date only then; a zone is integrated when one of its stretches of
+// constant power ends. So a segment costs work only for what changed in it.
 class EnergyModel::Walk {
  public:
   Walk(const EnergyModel& model, const PhaseList& phases, const Placement& placement,
@@ -115,7 +131,9 @@ class EnergyModel::Walk {
         placement_(placement),
         requestedHorizonS_(horizonS),
         out_(*out),
-        n_(static_cast<int>(phases.size())) {}
+        n_(static_cast<int>(phases.size())),
+        devices_(static_cast<int>(model.soc_.devices.size())),
+        zones_(static_cast<int>(model.soc_.zones.size())) {}
 
   void run();
 
@@ -123,43 +141,61 @@ class EnergyModel::Walk {
   // What a phase needs for the walk, fixed for the evaluation, plus its progress.
   struct PhaseRun {
     int device;
-    int next;          // the next phase in its device's queue (list order), -1: none
-    int pred;          // its workload's previous phase (list order), -1: none
-    int succ;          // its workload's next phase, -1: none
-    double peakFlops;  // pi at its OPP and cores (§1)
-    double intensity;  // I, FLOP/byte
-    double needBps;    // the beta_eff that makes it compute-bound, pi / I (0: no bytes)
-    double capBps;     // what it can use: min(beta_d, needBps) (§3)
-    double speed;      // eta / (1 + CPQ): progress in FLOP/s per FLOP/s attainable (§3, §4)
-    double fullDynW;   // dynamic power at activity 1 (§5)
+    int next;           // the next phase in its device's queue (list order), -1: none
+    int pred;           // its workload's previous phase (list order), -1: none
+    int succ;           // its workload's next phase, -1: none
+    double needBps;     // the beta_eff that makes it compute-bound, pi / I (0: no bytes)
+    double invNeedBps;  // 1 / needBps (0: no bytes)
+    double capBps;      // what it can use: min(beta_d, needBps) (§3)
+    double fullRate;    // FLOP/s of progress at DASI 1: eta * pi / (1 + CPQ) (§3, §4)
+    double fullDynW;    // dynamic power at activity 1 (§5)
     double voltV;
-    double remainingFlops;
+    double doneFlops;  // remaining work below this is rounding (kDoneFraction of its FLOPs)
+    // While it runs: its share and what follows from it, since sinceS.
+    double sinceS;
+    double remainingFlops;  // at sinceS
+    double betaBps;         // NaN until its first share
+    double dasi;
+    double rate;  // FLOP/s of progress
+    double dynW;
+    double endsAtS;  // when it ends at this rate
     bool started;
     bool done;
+    // Its results (PhaseResult), written out by totals(): the walk keeps them here so that the
+    // compiler need not assume its stores to the Evaluation alias the walk's own doubles.
+    double startS;
+    double endS;
+    double dasiS;  // time integrals over its run
+    double bandwidthBpsS;
+    double dynamicJ;
   };
 
   bool reject(Infeasibility reason, int culprit);
-  bool validate();
-  bool validatePhase(int i);
-  bool placeInMemory();
-  void setUp();
-  void setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
+  bool setUp();
+  bool setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
                   std::array<int, kMaxWorkloads>* lastOfWorkload);
+  bool placeInMemory(const std::array<double, kMaxWorkloads>& footprintBytes);
   void setUpPower();
   void tryStart(int i, double nowS);
-  double plan();
-  void share();
-  void spend(double startS, double dtS);
+  void share(double nowS);
+  void setShare(int i, double betaBps, double nowS);
+  void accrue(int i, double nowS);
+  int earliestEnd() const;
   void setDevicePower(int d, double dynW, double voltV);
   void updateZones(double nowS);
-  bool zoneUnchanged(int z, double otherW) const;
-  void flushZone(int z, double endS);
-  double substepS(int z, double dtS, double lambdaMaxPerK) const;
-  void advance(double dtS, double endS);
+  void openStretch(int z, double nowS, double otherW);
+  void closeStretch(int z, double endS);
+  void advance(int first, double endS);
+  void finish(int i, double endS);
   void idleTail();
+  void integrate(int z, double dtS);
+  [[gnu::noinline]] ThermalStep integrateInSteps(int z, double dtS);
+  transient::Stretch stretch(int z) const;
+  transient::OneTerm leakageTerm(int z) const;
+  int leakageTerms(int z, ZoneLeakage::Term* terms) const;
   void totals();
   void checkThermal();
-  bool runaway(size_t z);
+  bool runaway(int z) const;
 
   const SocSpec& soc_;
   const EnergyModel& model_;
@@ -168,39 +204,46 @@ class EnergyModel::Walk {
   const double requestedHorizonS_;
   Evaluation& out_;
   const int n_;
+  const int devices_;
+  const int zones_;
   int doneCount_ = 0;
 
   std::array<PhaseRun, kMaxPhases> run_;
 
   // The phases running in this segment (one per device at most), in the order they started.
   int running_ = 0;
-  std::array<int, kMaxDevices> runPhase_{};
-  std::array<double, kMaxDevices> capBps_{};
-  std::array<double, kMaxDevices> betaBps_{};
-  std::array<double, kMaxDevices> rate_{};  // FLOP/s of progress
-  std::array<double, kMaxDevices> dasi_{};
-  int first_ = -1;  // the running slot that ends the segment
+  std::array<int, kMaxDevices> runPhase_;
 
-  // Per device.
-  std::array<bool, kMaxDevices> powered_{};
-  std::array<int, kMaxDevices> head_{};          // the phase its queue is at, -1: empty
-  std::array<double, kMaxDevices> idleVoltV_{};  // powered but idle: its lowest OPP
-  std::array<double, kMaxDevices> dynW_{};       // now
-  std::array<double, kMaxDevices> voltV_{};      // now; 0: power-gated
+  // Per device (set up for every device by setUpPower()).
+  std::array<int, kMaxDevices> head_;             // the phase its queue is at, -1: empty
+  std::array<bool, kMaxDevices> powered_;         // for the whole horizon (§6)
+  std::array<double, kMaxDevices> idleW_;         // 0 when power-gated
+  std::array<double, kMaxDevices> idleVoltV_;     // powered but idle: its lowest OPP
+  std::array<uint32_t, kMaxDevices> zoneBit_;     // 1 << its zone
+  std::array<double, kMaxDevices> dynW_;          // now
+  std::array<double, kMaxDevices> voltV_;         // now; 0: power-gated
+  std::array<double, kMaxDevices> pendingVoltV_;  // in its zone's pending stretch
   double poweredIdleW_ = 0.0;
 
-  // Per zone (bit z of a mask: zone z).
+  // Per zone (bit z of a mask: zone z; set up for every zone by setUpPower()).
   static_assert(kMaxZones <= 32, "zone masks are 32 bits");
   uint32_t dirtyZones_ = 0;  // a device's power or voltage changed
-  std::array<double, kMaxZones> tempC_{};
-  // The stretch of constant power and voltages not yet integrated.
-  std::array<bool, kMaxZones> pending_{};
-  std::array<double, kMaxZones> pendingFromS_{};
-  std::array<double, kMaxZones> pendingW_{};        // non-leakage power
-  std::array<double, kMaxDevices> pendingVoltV_{};  // 0: gated
-  std::array<double, kMaxZones> worstW_{};          // highest non-leakage power of any stretch
-  std::array<double, kMaxDevices> worstVoltV_{};    // each device's voltage in that stretch
-  ZoneLeakage leak_;
+  // The stretch of constant power and voltages not yet closed.
+  std::array<bool, kMaxZones> pending_;
+  std::array<double, kMaxZones> pendingFromS_;
+  std::array<double, kMaxZones> pendingW_;  // non-leakage power
+  std::array<double, kMaxZones> worstW_;    // highest non-leakage power of any stretch
+  // The transient's state: each zone's temperature, whether a stretch of it has been integrated;
+  // what it adds up (written out by totals()).
+  std::array<double, kMaxZones> tempC_;
+  std::array<bool, kMaxZones> integrated_;
+  std::array<double, kMaxZones> peakTempC_;
+  double leakageJ_ = 0.0;
+  // Per leakage term slot (EnergyModel::leakTerm_): the coefficient in the zone's pending and
+  // worst stretches, and the factor exp(lambda (T - T0)) at the zone's temperature.
+  std::array<double, kMaxDevices> pendingCoeffW_;
+  std::array<double, kMaxDevices> worstCoeffW_;
+  std::array<double, kMaxDevices> factors_;
 };
 
 void EnergyModel::evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
@@ -210,17 +253,20 @@ void EnergyModel::evaluate(const PhaseList& phases, const Placement& placement, 
 
 void EnergyModel::Walk::run() {
   out_ = Evaluation{};
-  if (!validate() || !placeInMemory()) return;
-  setUp();
+  if (!setUp()) return;
   double nowS = 0.0;
+  int segments = 0;
   // Every segment ends at least one phase, so there are at most n_ of them (§6 piecewise).
   while (doneCount_ < n_) {
-    const double dtS = plan();
-    spend(nowS, dtS);
-    nowS += dtS;
-    advance(dtS, nowS);
-    ++out_.segments;
+    share(nowS);
+    const int first = earliestEnd();
+    const double endS = std::max(nowS, run_[runPhase_[first]].endsAtS);
+    if (endS > nowS) updateZones(nowS);  // a segment of no length changes no zone
+    advance(first, endS);
+    nowS = endS;
+    ++segments;
   }
+  out_.segments = segments;
   out_.makespanS = nowS;
   out_.horizonS = std::max(requestedHorizonS_, nowS);
   idleTail();
@@ -238,71 +284,61 @@ bool EnergyModel::Walk::reject(Infeasibility reason, int culprit) {
   return false;
 }
 
-bool EnergyModel::Walk::validate() {
+// Validates and sets up every phase, then memory (§4) and power. Returns false when the
+// placement cannot be walked: a bad placement (the first bad phase is the culprit), or no
+// phase could finish (rho >= 1).
+bool EnergyModel::Walk::setUp() {
   if (placement_.size() != phases_.size()) {
     return reject(Infeasibility::BadPlacement,
                   static_cast<int>(std::min(placement_.size(), phases_.size())));
   }
+  std::array<int, kMaxDevices> lastOnDevice;
+  lastOnDevice.fill(-1);
+  std::array<int, kMaxWorkloads> lastOfWorkload;
+  lastOfWorkload.fill(-1);
+  head_.fill(-1);
+  // MODEL.md §4 CPQ: each workload's footprint counts once, however many of its phases are
+  // placed.
+  std::array<double, kMaxWorkloads> footprintBytes{};
   for (int i = 0; i < n_; ++i) {
-    if (!validatePhase(i)) return reject(Infeasibility::BadPlacement, i);
+    if (!setUpPhase(i, &lastOnDevice, &lastOfWorkload)) {
+      return reject(Infeasibility::BadPlacement, i);
+    }
+    const Phase& p = phases_[i];
+    footprintBytes[p.workload] = std::max(footprintBytes[p.workload], p.footprintBytes);
+  }
+  if (!placeInMemory(footprintBytes)) return false;
+  const double slowdown = 1.0 + out_.cpq;  // §3: t = F / (eta A) * (1 + CPQ)
+  for (int i = 0; i < n_; ++i)
+    run_[i].fullRate /= slowdown;
+  setUpPower();
+  for (int d = 0; d < devices_; ++d) {
+    if (head_[d] >= 0) tryStart(head_[d], 0.0);
   }
   return true;
 }
 
 // A phase the walk can run: indices in range, a data type the device has, and a positive rate
-// of progress (an OPP with a frequency, a memory path when it moves bytes, eta > 0).
-bool EnergyModel::Walk::validatePhase(int i) {
+// of progress (an OPP with a frequency, a memory path when it moves bytes, eta > 0). Then what
+// the walk needs of it, and its place in its device's queue and its workload's chain.
+bool EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
+                                   std::array<int, kMaxWorkloads>* lastOfWorkload) {
   const Phase& p = phases_[i];
   const PhasePlacement& at = placement_[i];
   if (p.workload < 0 || p.workload >= static_cast<int>(kMaxWorkloads)) return false;
-  if (at.device < 0 || at.device >= static_cast<int>(soc_.devices.size())) return false;
+  if (at.device < 0 || at.device >= devices_) return false;
   const DeviceSpec& dev = soc_.devices[at.device];
   if (at.opp < 0 || at.opp >= static_cast<int>(dev.opps.size())) return false;
   if (at.cores < 0 || at.cores > dev.cores) return false;
   if (!(dev.flopsPerCycle[static_cast<size_t>(p.dtype)] > 0.0)) return false;
   if (!(p.flops >= 0.0) || !(p.bytes >= 0.0)) return false;
   if (p.bytes > 0.0 && !(dev.maxBandwidthBps > 0.0 && soc_.dramBandwidthBps > 0.0)) return false;
-  const int cores = at.cores == 0 ? dev.cores : at.cores;
-  return peakFlops(dev, dev.opps[at.opp], cores, p.dtype) > 0.0 &&
-         model_.eta_[at.device][p.workload] > 0.0;
-}
-
-// MODEL.md §4 CPQ: one unified pool; each workload's footprint counts once, however many of
-// its phases are placed. Returns false when no phase could finish (rho >= 1).
-bool EnergyModel::Walk::placeInMemory() {
-  std::array<double, kMaxWorkloads> footprint{};
-  for (const Phase& p : phases_)
-    footprint[p.workload] = std::max(footprint[p.workload], p.footprintBytes);
-  double placedBytes = 0.0;
-  for (double bytes : footprint)
-    placedBytes += bytes;
-  out_.rho = memoryPressure(placedBytes, soc_.memReservedBytes, soc_.memCapacityBytes);
-  out_.cpq = cpq(out_.rho, soc_.kappaM);
-  if (!memoryFeasible(out_.rho, soc_.rhoMax)) reject(Infeasibility::Memory, -1);
-  return out_.rho < 1.0;
-}
-
-void EnergyModel::Walk::setUp() {
-  std::array<int, kMaxDevices> lastOnDevice;
-  lastOnDevice.fill(-1);
-  std::array<int, kMaxWorkloads> lastOfWorkload;
-  lastOfWorkload.fill(-1);
-  head_.fill(-1);
-  for (int i = 0; i < n_; ++i)
-    setUpPhase(i, &lastOnDevice, &lastOfWorkload);
-  setUpPower();
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
-    if (head_[d] >= 0) tryStart(head_[d], 0.0);
-  }
-}
-
-void EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDevice,
-                                   std::array<int, kMaxWorkloads>* lastOfWorkload) {
-  const Phase& p = phases_[i];
-  const PhasePlacement& at = placement_[i];
-  const DeviceSpec& dev = soc_.devices[at.device];
   const Opp& opp = dev.opps[at.opp];
   const int cores = at.cores == 0 ? dev.cores : at.cores;
+  const double pi = peakFlops(dev, opp, cores, p.dtype);
+  const double eta = model_.eta_[at.device][p.workload];
+  if (!(pi > 0.0) || !(eta > 0.0)) return false;
+
   PhaseRun& r = run_[i];
   r.device = at.device;
   r.next = r.succ = -1;
@@ -312,110 +348,142 @@ void EnergyModel::Walk::setUpPhase(int i, std::array<int, kMaxDevices>* lastOnDe
   const int before = (*lastOnDevice)[at.device];
   (before < 0 ? head_[at.device] : run_[before].next) = i;
   (*lastOnDevice)[at.device] = i;
-  r.peakFlops = peakFlops(dev, opp, cores, p.dtype);
-  r.intensity = p.arithmeticIntensity();
-  r.needBps = p.flops > 0.0 ? r.peakFlops * p.bytes / p.flops : 0.0;
+  r.needBps = p.flops > 0.0 ? pi * p.bytes / p.flops : 0.0;
+  r.invNeedBps = r.needBps > 0.0 ? 1.0 / r.needBps : 0.0;
   r.capBps = std::min(dev.maxBandwidthBps, r.needBps);
-  r.speed = model_.eta_[at.device][p.workload] / (1.0 + out_.cpq);
+  r.fullRate = eta * pi;  // divided by 1 + CPQ once that is known
   r.fullDynW = dynamicPowerW(dev.dynCoeff, opp, cores, 1.0);
   r.voltV = opp.voltV;
+  r.doneFlops = kDoneFraction * p.flops;
   r.remainingFlops = p.flops;
   r.started = r.done = false;
+  return true;
+}
+
+// MODEL.md §4 CPQ: one unified pool. Returns false when no phase could finish (rho >= 1).
+bool EnergyModel::Walk::placeInMemory(const std::array<double, kMaxWorkloads>& footprintBytes) {
+  double placedBytes = 0.0;
+  for (double bytes : footprintBytes)
+    placedBytes += bytes;
+  out_.rho = memoryPressure(placedBytes, soc_.memReservedBytes, soc_.memCapacityBytes);
+  out_.cpq = cpq(out_.rho, soc_.kappaM);
+  if (!memoryFeasible(out_.rho, soc_.rhoMax)) reject(Infeasibility::Memory, -1);
+  return out_.rho < 1.0;
 }
 
 // MODEL.md §6: a device is powered for the whole horizon when the OS keeps it up or when a
 // phase is placed on it; otherwise it is power-gated and contributes nothing.
 void EnergyModel::Walk::setUpPower() {
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+  for (int d = 0; d < devices_; ++d) {
     const DeviceSpec& dev = soc_.devices[d];
     powered_[d] = dev.alwaysPowered || head_[d] >= 0;
-    if (!powered_[d]) continue;
-    poweredIdleW_ += dev.idleW;
-    idleVoltV_[d] = dev.opps.empty() ? 0.0 : dev.opps[0].voltV;
+    idleW_[d] = powered_[d] ? dev.idleW : 0.0;
+    idleVoltV_[d] = powered_[d] && !dev.opps.empty() ? dev.opps[0].voltV : 0.0;
+    zoneBit_[d] = 1u << dev.zone;
+    dynW_[d] = 0.0;
     voltV_[d] = idleVoltV_[d];
-    dirtyZones_ |= 1u << dev.zone;
+    poweredIdleW_ += idleW_[d];
+    if (powered_[d]) dirtyZones_ |= zoneBit_[d];
   }
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+  for (int z = 0; z < zones_; ++z) {
     const double setC = model_.startTempC_[z];
     tempC_[z] = std::isnan(setC) ? soc_.ambientC : setC;
-    out_.peakTempC[z] = tempC_[z];
+    peakTempC_[z] = tempC_[z];
     worstW_[z] = -kInf;
+    pending_[z] = integrated_[z] = false;
     // A zone with nothing powered at ambient stays there exactly: never integrated.
     if (tempC_[z] != soc_.ambientC) dirtyZones_ |= 1u << z;
   }
 }
 
 // A device runs the phase at the head of its queue once that phase's workload predecessor
-// has ended (a decode waits for its prefill, even on another device).
+// has ended (a decode waits for its prefill, even on another device). Its share comes with the
+// next segment's.
 void EnergyModel::Walk::tryStart(int i, double nowS) {
   PhaseRun& r = run_[i];
   if (r.started || head_[r.device] != i || (r.pred >= 0 && !run_[r.pred].done)) return;
   r.started = true;
-  out_.phases[i].startS = nowS;
+  r.sinceS = nowS;
+  r.betaBps = std::numeric_limits<double>::quiet_NaN();
+  r.dasi = r.rate = r.dynW = 0.0;
+  r.startS = nowS;
+  r.dasiS = r.bandwidthBpsS = r.dynamicJ = 0.0;
   runPhase_[running_++] = i;
-}
-
-// MODEL.md §3: each running phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff).
-// Returns the time to the next phase end.
-double EnergyModel::Walk::plan() {
-  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
-  share();
-  double dtS = kInf;
-  for (int k = 0; k < running_; ++k) {
-    const PhaseRun& r = run_[runPhase_[k]];
-    // A phase that moves no bytes, or gets all it needs, is compute-bound: A = pi.
-    const double attainable = betaBps_[k] >= r.needBps
-                                  ? r.peakFlops
-                                  : attainableFlops(r.peakFlops, r.intensity, betaBps_[k]);
-    dasi_[k] = attainable / r.peakFlops;
-    rate_[k] = r.speed * attainable;
-    const double leftS = r.remainingFlops / rate_[k];
-    if (leftS < dtS) {
-      dtS = leftS;
-      first_ = k;
-    }
-  }
-  return dtS;
 }
 
 // MODEL.md §3 processor sharing of beta_soc among the running phases, each capped by its
 // device's beta_d and by what makes it compute-bound. When the caps fit, each gets its cap,
 // which is what the water-filling would give.
-void EnergyModel::Walk::share() {
+void EnergyModel::Walk::share(double nowS) {
   double capsBps = 0.0;
-  for (int k = 0; k < running_; ++k) {
-    capBps_[k] = run_[runPhase_[k]].capBps;
-    capsBps += capBps_[k];
-  }
+  for (int k = 0; k < running_; ++k)
+    capsBps += run_[runPhase_[k]].capBps;
   if (capsBps <= soc_.dramBandwidthBps) {
-    betaBps_ = capBps_;
-  } else {
-    shareBandwidth(capBps_.data(), running_, soc_.dramBandwidthBps, betaBps_.data());
+    for (int k = 0; k < running_; ++k) {
+      const int i = runPhase_[k];
+      setShare(i, run_[i].capBps, nowS);
+    }
+    return;
   }
+  std::array<double, kMaxDevices> capBps;
+  std::array<double, kMaxDevices> betaBps;
+  for (int k = 0; k < running_; ++k)
+    capBps[k] = run_[runPhase_[k]].capBps;
+  shareBandwidth(capBps.data(), running_, soc_.dramBandwidthBps, betaBps.data());
+  for (int k = 0; k < running_; ++k)
+    setShare(runPhase_[k], betaBps[k], nowS);
 }
 
-// MODEL.md §5-6: the segment's dynamic and idle energy; the zones take it from there.
-void EnergyModel::Walk::spend(double startS, double dtS) {
-  if (!(dtS > 0.0)) return;  // a phase with no work: nothing to integrate
-  for (int k = 0; k < running_; ++k) {
-    const int i = runPhase_[k];
-    const PhaseRun& r = run_[i];
-    const double dynW = r.fullDynW * dasi_[k];  // u = DASI (§5)
-    setDevicePower(r.device, dynW, r.voltV);
-    PhaseResult& res = out_.phases[i];
-    res.dasi += dasi_[k] * dtS;  // time integrals, divided by the run time in totals()
-    res.bandwidthBps += betaBps_[k] * dtS;
-    res.energyJ += dynW * dtS;
-  }
-  out_.idleJ += poweredIdleW_ * dtS;
-  updateZones(startS);
+// MODEL.md §3: a phase progresses at eta * A / (1 + CPQ), A = min(pi, I * beta_eff) = pi * DASI
+// with DASI = min(1, beta_eff / (pi / I)); its device draws C V^2 f n * DASI (§5). All of that,
+// and so its end, holds until its share changes.
+inline void EnergyModel::Walk::setShare(int i, double betaBps, double nowS) {
+  PhaseRun& r = run_[i];
+  if (betaBps == r.betaBps) return;
+  accrue(i, nowS);
+  r.betaBps = betaBps;
+  // A phase that moves no bytes, or gets all it needs, is compute-bound.
+  r.dasi = betaBps >= r.needBps ? 1.0 : betaBps * r.invNeedBps;
+  r.rate = r.fullRate * r.dasi;
+  r.dynW = r.fullDynW * r.dasi;  // u = DASI (§5)
+  r.endsAtS = nowS + r.remainingFlops / r.rate;
+  setDevicePower(r.device, r.dynW, r.voltV);
 }
 
-void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
+// Brings phase i's progress and its time integrals (MODEL.md §6; divided by its run time in
+// totals()) up to nowS at its present share.
+inline void EnergyModel::Walk::accrue(int i, double nowS) {
+  PhaseRun& r = run_[i];
+  const double dtS = nowS - r.sinceS;
+  if (dtS > 0.0) {
+    r.dasiS += r.dasi * dtS;
+    r.bandwidthBpsS += r.betaBps * dtS;
+    r.dynamicJ += r.dynW * dtS;
+    r.remainingFlops -= r.rate * dtS;
+  }
+  r.sinceS = nowS;
+}
+
+// The running slot whose phase ends first (the first of equals).
+int EnergyModel::Walk::earliestEnd() const {
+  assert(running_ > 0);  // the lowest unfinished phase in list order can always run
+  int first = 0;
+  double firstEndS = run_[runPhase_[0]].endsAtS;
+  for (int k = 1; k < running_; ++k) {
+    const double endS = run_[runPhase_[k]].endsAtS;
+    if (endS < firstEndS) {
+      first = k;
+      firstEndS = endS;
+    }
+  }
+  return first;
+}
+
+inline void EnergyModel::Walk::setDevicePower(int d, double dynW, double voltV) {
   if (dynW == dynW_[d] && voltV == voltV_[d]) return;
   dynW_[d] = dynW;
   voltV_[d] = voltV;
-  dirtyZones_ |= 1u << soc_.devices[d].zone;
+  dirtyZones_ |= zoneBit_[d];
 }
 
 // MODEL.md §5 transient per zone: its devices' dynamic and idle power drive it, their leakage
@@ -427,106 +495,67 @@ void EnergyModel::Walk::updateZones(double nowS) {
   for (uint32_t dirty = dirtyZones_; dirty != 0; dirty &= dirty - 1) {
     const int z = __builtin_ctz(dirty);
     double otherW = 0.0;
+    bool sameVoltages = pending_[z];
     for (int d : model_.zoneDevices_[z]) {
-      if (powered_[d]) otherW += soc_.devices[d].idleW + dynW_[d];
+      otherW += idleW_[d] + dynW_[d];  // both 0 when gated
+      sameVoltages = sameVoltages && voltV_[d] == pendingVoltV_[d];
     }
-    if (zoneUnchanged(z, otherW)) continue;
-    flushZone(z, nowS);
-    pending_[z] = true;
-    pendingFromS_[z] = nowS;
-    pendingW_[z] = otherW;
-    for (int d : model_.zoneDevices_[z])
-      pendingVoltV_[d] = voltV_[d];
+    if (sameVoltages && otherW == pendingW_[z]) continue;
+    closeStretch(z, nowS);
+    openStretch(z, nowS, otherW);
   }
   dirtyZones_ = 0;
 }
 
-bool EnergyModel::Walk::zoneUnchanged(int z, double otherW) const {
-  if (!pending_[z] || otherW != pendingW_[z]) return false;
-  for (int d : model_.zoneDevices_[z]) {
-    if (voltV_[d] != pendingVoltV_[d]) return false;
+void EnergyModel::Walk::openStretch(int z, double nowS, double otherW) {
+  pending_[z] = true;
+  pendingFromS_[z] = nowS;
+  pendingW_[z] = otherW;
+  const int first = model_.leakTermFirst_[z];
+  if (model_.leakTerms_[z] == 1) {  // the common zone
+    double coeffW = 0.0;
+    for (int d : model_.zoneDevices_[z]) {
+      pendingVoltV_[d] = voltV_[d];
+      coeffW += model_.leakWPerV_[d] * voltV_[d];
+    }
+    pendingCoeffW_[first] = coeffW;
+    return;
   }
-  return true;
+  for (int d : model_.zoneDevices_[z])
+    pendingCoeffW_[model_.deviceLeakTerm_[d]] = 0.0;
+  for (int d : model_.zoneDevices_[z]) {
+    pendingVoltV_[d] = voltV_[d];
+    pendingCoeffW_[model_.deviceLeakTerm_[d]] += model_.leakWPerV_[d] * voltV_[d];
+  }
 }
 
-// Integrates zone z's pending stretch up to `endS`.
-void EnergyModel::Walk::flushZone(int z, double endS) {
+// Ends zone z's pending stretch at `endS` and integrates it; a stretch of no length is dropped.
+void EnergyModel::Walk::closeStretch(int z, double endS) {
   if (!pending_[z]) return;
   pending_[z] = false;
   const double dtS = endS - pendingFromS_[z];
   if (!(dtS > 0.0)) return;
-  leak_.clear();
-  double lambdaMaxPerK = 0.0;
-  for (int d : model_.zoneDevices_[z]) {
-    if (!(pendingVoltV_[d] > 0.0)) continue;
-    leak_.add(soc_.devices[d].leakage, pendingVoltV_[d]);
-    lambdaMaxPerK = std::max(lambdaMaxPerK, soc_.devices[d].leakage.lambdaPerK);
-  }
-  const ThermalStep step = stepTemperature(soc_.zones[z], soc_.ambientC, tempC_[z], pendingW_[z],
-                                           leak_, dtS, substepS(z, dtS, lambdaMaxPerK));
-  tempC_[z] = step.endC;
-  out_.peakTempC[z] = std::max(out_.peakTempC[z], step.peakC);
-  out_.leakageJ += step.leakageJ;
+  integrate(z, dtS);
   if (pendingW_[z] > worstW_[z]) {
     worstW_[z] = pendingW_[z];
-    for (int d : model_.zoneDevices_[z])
-      worstVoltV_[d] = pendingVoltV_[d];
+    const int first = model_.leakTermFirst_[z];
+    for (int t = first; t < first + model_.leakTerms_[z]; ++t)
+      worstCoeffW_[t] = pendingCoeffW_[t];
   }
 }
 
-// MODEL.md §5 transient: how long the sub-steps of a stretch may be. Linearising the convex L at
-// a sub-step's start underestimates it by at most L''/2 * dT^2 over a sub-step that moves the
-// temperature by dT, and a power error r held over a stretch of length t moves the zone by at
-// most r * min(R_eff, t / C). Bounding dT from the linearised response at the stretch start
-// (it heads for T_inf, covering at most |T_inf - T0| * min(1, t / tau)) and L'' by
-// lambda_max * L' * e^(lambda_max * rise) gives the sub-step count that keeps the error below
-// kThermalToleranceK: one sub-step where little moves or little leaks, more in hot transients.
-// Against a fine integration this holds the error under ~0.02 K for realistic leakage.
-double EnergyModel::Walk::substepS(int z, double dtS, double lambdaMaxPerK) const {
-  if (lambdaMaxPerK <= 0.0) return dtS;  // linear: each sub-step is solved exactly
-  const ZoneSpec& zone = soc_.zones[z];
-  const double startC = tempC_[z];
-  double leakW = 0.0;
-  double slopeWPerK = 0.0;
-  for (int d : model_.zoneDevices_[z]) {
-    if (!(pendingVoltV_[d] > 0.0)) continue;
-    const LeakageParams& leak = soc_.devices[d].leakage;  // as ZoneLeakage::powerW, roughly
-    const double w = leak.refW * pendingVoltV_[d] / leak.refVoltV *
-                     roughExp(leak.lambdaPerK * (startC - leak.refTempC));
-    leakW += w;
-    slopeWPerK += leak.lambdaPerK * w;
-  }
-  const double netWPerK = 1.0 / zone.rThKPerW - slopeWPerK;  // conduction net of leakage growth
-  if (!(netWPerK > 0.0)) return model_.maxSubstepS_[z];
-  const double gapK = (pendingW_[z] + leakW - (startC - soc_.ambientC) / zone.rThKPerW) / netWPerK;
-  const double moveK = std::fabs(gapK) * std::min(1.0, dtS * netWPerK / zone.cThJPerK);
-  const double riseK = gapK > 0.0 ? lambdaMaxPerK * moveK : 0.0;
-  const double growth = riseK <= 1.0 ? 1.0 + riseK + riseK * riseK : std::exp(riseK);  // >= e^x
-  const double curvatureWPerK2 = lambdaMaxPerK * slopeWPerK * growth;
-  const double gainKPerW = std::min(1.0 / netWPerK, dtS / zone.cThJPerK);
-  const double errorK = 0.5 * curvatureWPerK2 * gainKPerW * moveK * moveK;
-  if (errorK <= kThermalToleranceK) return dtS;
-  const double substeps = std::ceil(std::sqrt(errorK / kThermalToleranceK));  // error ~ 1/n^2
-  return substeps < 1e6 ? dtS / substeps : model_.maxSubstepS_[z];            // not NaN, not absurd
-}
-
-// Progress over the segment: the phase that set its length ends, with any other that is done
+// The segment ends at endS with the phase in slot `first`, and with any other that is done
 // within rounding; their devices go idle and move on to their next queued phase, and their
 // workloads' next phases may start.
-void EnergyModel::Walk::advance(double dtS, double endS) {
+void EnergyModel::Walk::advance(int first, double endS) {
   std::array<int, kMaxDevices> ended;
   int nEnded = 0;
   int kept = 0;
   for (int k = 0; k < running_; ++k) {
     const int i = runPhase_[k];
-    PhaseRun& r = run_[i];
-    r.remainingFlops -= rate_[k] * dtS;
-    if (k == first_ || r.remainingFlops <= kDoneFraction * phases_[i].flops) {
-      r.remainingFlops = 0.0;
-      r.done = true;
-      out_.phases[i].endS = endS;
-      head_[r.device] = r.next;
-      setDevicePower(r.device, 0.0, idleVoltV_[r.device]);
+    const PhaseRun& r = run_[i];
+    if (k == first || r.remainingFlops - r.rate * (endS - r.sinceS) <= r.doneFlops) {
+      finish(i, endS);
       ended[nEnded++] = i;
     } else {
       runPhase_[kept++] = i;
@@ -541,63 +570,136 @@ void EnergyModel::Walk::advance(double dtS, double endS) {
   }
 }
 
-// MODEL.md §6: from the makespan to the horizon every powered device idles at its lowest OPP.
-// Then every zone's last stretch is integrated.
-void EnergyModel::Walk::idleTail() {
-  out_.idleJ += poweredIdleW_ * (out_.horizonS - out_.makespanS);
-  updateZones(out_.makespanS);  // every device went idle as its last phase ended
-  for (size_t z = 0; z < soc_.zones.size(); ++z)
-    flushZone(static_cast<int>(z), out_.horizonS);
+inline void EnergyModel::Walk::finish(int i, double endS) {
+  accrue(i, endS);
+  PhaseRun& r = run_[i];
+  r.remainingFlops = 0.0;
+  r.done = true;
+  r.endS = endS;
+  head_[r.device] = r.next;
+  setDevicePower(r.device, 0.0, idleVoltV_[r.device]);
 }
 
-// MODEL.md §6 unified energy equation, latencies, U(x), and the per-phase means.
+// MODEL.md §6: powered devices draw their idle power throughout; from the makespan to the
+// horizon every one idles at its lowest OPP. Then every zone's last stretch ends with the
+// horizon.
+void EnergyModel::Walk::idleTail() {
+  out_.idleJ = poweredIdleW_ * out_.makespanS + poweredIdleW_ * (out_.horizonS - out_.makespanS);
+  updateZones(out_.makespanS);  // every device went idle as its last phase ended
+  for (int z = 0; z < zones_; ++z)
+    closeStretch(z, out_.horizonS);
+}
+
+// MODEL.md §5 transient over zone z's pending stretch, dtS long. Nothing in the walk depends on
+// temperatures, so the transient's chain of dependent arithmetic overlaps with the walk's work
+// that follows. A stretch of a one-term zone that one step can take is integrated inline;
+// everything else goes through integrateInSteps(). The leakage factors carry over from one
+// stretch to the next (the zone's terms stay the same).
+void EnergyModel::Walk::integrate(int z, double dtS) {
+  double* factors = factors_.data() + model_.leakTermFirst_[z];
+  ThermalStep step;
+  if (model_.leakTerms_[z] == 1) {
+    const transient::OneTerm leak = leakageTerm(z);
+    if (!integrated_[z]) leak.factors(tempC_[z], factors);
+    integrated_[z] = true;
+    if (!transient::integrateInOneStep(stretch(z), leak, tempC_[z], dtS, kThermalToleranceK,
+                                       factors, &step)) {
+      step = integrateInSteps(z, dtS);
+    }
+  } else {
+    step = integrateInSteps(z, dtS);
+  }
+  tempC_[z] = step.endC;
+  peakTempC_[z] = std::max(peakTempC_[z], step.peakC);
+  leakageJ_ += step.leakageJ;
+}
+
+ThermalStep EnergyModel::Walk::integrateInSteps(int z, double dtS) {
+  double* factors = factors_.data() + model_.leakTermFirst_[z];
+  const double minStepS = model_.minStepS_[z];
+  if (model_.leakTerms_[z] == 1) {
+    return transient::integrateInSteps(stretch(z), leakageTerm(z), tempC_[z], dtS,
+                                       kThermalToleranceK, minStepS, factors);
+  }
+  std::array<ZoneLeakage::Term, kMaxDevices> terms;
+  const transient::Terms leak{terms.data(), leakageTerms(z, terms.data()),
+                              model_.leakMaxLambdaPerK_[z]};
+  if (!integrated_[z]) leak.factors(tempC_[z], factors);
+  integrated_[z] = true;
+  return transient::integrateInSteps(stretch(z), leak, tempC_[z], dtS, kThermalToleranceK, minStepS,
+                                     factors);
+}
+
+// The pending stretch's constant inputs and leakage: one term (the common zone) or several.
+transient::Stretch EnergyModel::Walk::stretch(int z) const {
+  return {model_.invRWPerK_[z], soc_.zones[z].cThJPerK, model_.invCKPerJ_[z], soc_.ambientC,
+          pendingW_[z]};
+}
+
+transient::OneTerm EnergyModel::Walk::leakageTerm(int z) const {
+  const int first = model_.leakTermFirst_[z];
+  const LeakTerm& term = model_.leakTerm_[first];
+  return {{pendingCoeffW_[first], term.lambdaPerK, term.refTempC}};
+}
+
+int EnergyModel::Walk::leakageTerms(int z, ZoneLeakage::Term* terms) const {
+  const int first = model_.leakTermFirst_[z];
+  for (int t = 0; t < model_.leakTerms_[z]; ++t) {
+    const LeakTerm& term = model_.leakTerm_[first + t];
+    terms[t] = {pendingCoeffW_[first + t], term.lambdaPerK, term.refTempC};
+  }
+  return model_.leakTerms_[z];
+}
+
+// MODEL.md §6 unified energy equation, latencies, U(x), the per-phase means, and the zones'
+// temperatures.
 void EnergyModel::Walk::totals() {
   std::array<double, kMaxDevices> busyS{};
   for (int i = 0; i < n_; ++i) {
     const Phase& p = phases_[i];
+    const PhaseRun& r = run_[i];
     PhaseResult& res = out_.phases[i];
-    const double runS = res.endS - res.startS;
-    if (runS > 0.0) {
-      res.dasi /= runS;
-      res.bandwidthBps /= runS;
-    }
-    busyS[run_[i].device] += runS;
-    out_.dynamicJ += res.energyJ;
+    const double runS = r.endS - r.startS;
+    const double perS = runS > 0.0 ? 1.0 / runS : 1.0;  // the integrals are 0 when runS is
     const double dramJ = p.bytes * soc_.dramJPerByte;
-    res.energyJ += dramJ;
+    res = {r.startS, r.endS, r.dasiS * perS, r.bandwidthBpsS * perS, r.dynamicJ + dramJ};
+    busyS[r.device] += runS;
+    out_.dynamicJ += r.dynamicJ;
     out_.dramJ += dramJ;
-    out_.latencyS[p.workload] = std::max(out_.latencyS[p.workload], res.endS);
+    out_.latencyS[p.workload] = std::max(out_.latencyS[p.workload], r.endS);
   }
+  out_.leakageJ = leakageJ_;
   out_.baseJ = soc_.baseW * out_.horizonS;
   out_.energyJ = out_.dynamicJ + out_.leakageJ + out_.idleJ + out_.dramJ + out_.baseJ;
   // U = 1 - sum_d busy_d pi_d / sum_{d powered} pi_d, busy_d its share of the makespan.
   double busyFlops = 0.0;
   double poweredFlops = 0.0;
-  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+  for (int d = 0; d < devices_; ++d) {
     if (!powered_[d]) continue;
     poweredFlops += model_.topPeakFlops_[d];
     if (out_.makespanS > 0.0) busyFlops += busyS[d] / out_.makespanS * model_.topPeakFlops_[d];
   }
   out_.underUtilisation = poweredFlops > 0.0 ? 1.0 - busyFlops / poweredFlops : 0.0;
-  for (size_t z = 0; z < soc_.zones.size(); ++z)
+  for (int z = 0; z < zones_; ++z) {
+    out_.peakTempC[z] = peakTempC_[z];
     out_.endTempC[z] = tempC_[z];
+  }
 }
 
 // MODEL.md §5 constraints, zone by zone: the peak over the horizon must stay below the passive
 // trip minus the margin; and the zone's worst stretch (highest non-leakage power, with the
 // voltages its devices had then), were it sustained, must settle below the critical trip.
 void EnergyModel::Walk::checkThermal() {
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
-    const ZoneSpec& zone = soc_.zones[z];
-    if (out_.peakTempC[z] > zone.passiveTripC - soc_.thermalMarginK) {
-      reject(Infeasibility::ThermalMargin, static_cast<int>(z));
+  for (int z = 0; z < zones_; ++z) {
+    if (out_.peakTempC[z] > soc_.zones[z].passiveTripC - soc_.thermalMarginK) {
+      reject(Infeasibility::ThermalMargin, z);
     }
   }
   if (out_.reason != Infeasibility::None) return;  // the first violation is already known
-  for (size_t z = 0; z < soc_.zones.size(); ++z) {
+  for (int z = 0; z < zones_; ++z) {
     if (worstW_[z] == -kInf) continue;  // never integrated: nothing powered, or no time passed
     if (runaway(z)) {
-      reject(Infeasibility::ThermalRunaway, static_cast<int>(z));
+      reject(Infeasibility::ThermalRunaway, z);
       return;
     }
   }
@@ -605,22 +707,28 @@ void EnergyModel::Walk::checkThermal() {
 
 // g(T) = T - T_amb - R (P + L(T)) is concave when every leakage term grows with T, so a stable
 // fixed point below the critical trip exists exactly when g(T_crit) > 0 (steadyState's own
-// argument, thermal.cpp). Checking that costs one exp per device instead of a Newton solve;
-// steadyState() decides everything that is not clearly clear.
-bool EnergyModel::Walk::runaway(size_t z) {
+// argument, thermal.cpp). Checking that costs a few products (the leakage at T_crit per volt is
+// the model's); steadyState() decides everything that is not clearly clear.
+bool EnergyModel::Walk::runaway(int z) const {
   const ZoneSpec& zone = soc_.zones[z];
-  leak_.clear();
+  const int first = model_.leakTermFirst_[z];
+  const int last = first + model_.leakTerms_[z];
+  double leakAtCriticalW = 0.0;
   bool rising = true;
-  for (int d : model_.zoneDevices_[z]) {
-    if (!(worstVoltV_[d] > 0.0)) continue;
-    const LeakageParams& params = soc_.devices[d].leakage;
-    leak_.add(params, worstVoltV_[d]);
-    rising = rising && params.refW >= 0.0 && params.lambdaPerK >= 0.0;
+  for (int t = first; t < last; ++t) {
+    if (worstCoeffW_[t] == 0.0) continue;
+    leakAtCriticalW += worstCoeffW_[t] * model_.leakTerm_[t].atCriticalFactor;
+    rising = rising && model_.leakTerm_[t].rises;
   }
-  const double critC = zone.criticalTripC;
-  const double gK = critC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leak_.powerW(critC));
+  const double gK =
+      zone.criticalTripC - soc_.ambientC - zone.rThKPerW * (worstW_[z] + leakAtCriticalW);
   if (rising && gK > kClearlyBelowK) return false;
-  return steadyState(zone, soc_.ambientC, worstW_[z], leak_).runaway;
+  ZoneLeakage leak;
+  for (int t = first; t < last; ++t) {
+    const LeakTerm& term = model_.leakTerm_[t];
+    leak.add({worstCoeffW_[t], 1.0, term.lambdaPerK, term.refTempC}, 1.0);
+  }
+  return steadyState(zone, soc_.ambientC, worstW_[z], leak).runaway;
 }
 
 }  // namespace qeil::energy

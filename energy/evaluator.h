@@ -72,8 +72,8 @@ struct Evaluation {
 // run concurrently and share DRAM bandwidth (§3 processor sharing), so the evaluation walks
 // the piecewise-constant segments between phase starts and ends, carrying each zone's
 // temperature through them (§5 transient; a zone is integrated over the stretches in which its
-// own power stays the same, with sub-steps sized for 0.02 K) and summing the energy equation
-// (§6). Fixed memory: construction copies the SoC; evaluate() never allocates.
+// own power stays the same, to 0.02 K) and summing the energy equation (§6). Fixed memory:
+// construction copies the SoC; evaluate() never allocates.
 class EnergyModel {
  public:
   explicit EnergyModel(const SocSpec& soc);
@@ -84,7 +84,7 @@ class EnergyModel {
   double eta(int device, int workload) const;
   void setKappaM(double kappaM) { soc_.kappaM = kappaM; }
   void setDynCoeff(int device, double dynCoeff) { soc_.devices[device].dynCoeff = dynCoeff; }
-  void setLeakage(int device, const LeakageParams& leak) { soc_.devices[device].leakage = leak; }
+  void setLeakage(int device, const LeakageParams& leak);
   void setIdleW(int device, double idleW) { soc_.devices[device].idleW = idleW; }
   void setZoneRc(int zone, double rThKPerW, double cThJPerK);
   void setAmbientC(double ambientC) { soc_.ambientC = ambientC; }
@@ -99,11 +99,31 @@ class EnergyModel {
 
   SocSpec soc_;
   std::array<std::array<double, kMaxWorkloads>, kMaxDevices> eta_{};
-  std::array<double, kMaxZones> startTempC_{};   // NaN: not set, start at ambient
-  std::array<double, kMaxZones> maxSubstepS_{};  // when leakage outgrows conduction (§5)
+  std::array<double, kMaxZones> startTempC_{};  // NaN: not set, start at ambient
   // Fixed by the board file (no setter changes them), so worked out once.
   std::array<double, kMaxDevices> topPeakFlops_{};  // U(x) weights, §6
   std::array<FixedVector<int, kMaxDevices>, kMaxZones> zoneDevices_;
+  // MODEL.md §5 leakage as the transient and the runaway check see it: each zone's devices
+  // grouped by (lambda, T0) into terms (as ZoneLeakage does), zone z owning the term slots
+  // [leakTermFirst_[z], + leakTerms_[z]); a device adds leakWPerV_ * V to its slot's coefficient.
+  // Refreshed by setLeakage().
+  struct LeakTerm {
+    double lambdaPerK;
+    double refTempC;
+    double atCriticalFactor;  // exp(lambda (T_crit - T0)): the runaway pre-check's
+    bool rises;               // every device in it leaks more as it warms (refW, lambda >= 0)
+  };
+  std::array<LeakTerm, kMaxDevices> leakTerm_{};
+  std::array<int, kMaxZones> leakTermFirst_{};
+  std::array<int, kMaxZones> leakTerms_{};
+  std::array<double, kMaxZones> leakMaxLambdaPerK_{};
+  std::array<int, kMaxDevices> deviceLeakTerm_{};
+  std::array<double, kMaxDevices> leakWPerV_{};
+  void refreshLeakage();
+  // 1/R, 1/C and the transient's shortest step per zone, refreshed by setZoneRc().
+  std::array<double, kMaxZones> invRWPerK_{};
+  std::array<double, kMaxZones> invCKPerJ_{};
+  std::array<double, kMaxZones> minStepS_{};
 };
 
 }  // namespace qeil::energy

@@ -4,12 +4,6 @@
 
 namespace qeil::energy {
 
-double dynamicPowerW(double dynCoeff, const Opp& opp, double activeCores, double activity) {
-  constexpr double kWPerUw = 1e-6;
-  const double freqMhz = opp.freqHz * 1e-6;
-  return dynCoeff * opp.voltV * opp.voltV * freqMhz * kWPerUw * activeCores * activity;
-}
-
 double leakagePowerW(const LeakageParams& leak, double voltV, double tempC) {
   return leak.refW * (voltV / leak.refVoltV) * std::exp(leak.lambdaPerK * (tempC - leak.refTempC));
 }

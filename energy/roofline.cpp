@@ -5,10 +5,6 @@
 
 namespace qeil::energy {
 
-double peakFlops(const DeviceSpec& device, const Opp& opp, int cores, DataType dtype) {
-  return cores * device.flopsPerCycle[static_cast<size_t>(dtype)] * opp.freqHz;
-}
-
 double attainableFlops(double peakFlops, double intensity, double bandwidthBps) {
   return std::min(peakFlops, intensity * bandwidthBps);
 }
@@ -25,12 +21,15 @@ double phaseTimeS(double flops, double eta, double attainableFlops, double cpq) 
 
 void shareBandwidth(const double* capBps, int n, double totalBps, double* outBps) {
   // Water-filling: visit phases by rising cap; each takes min(cap, fair share of what is left).
-  // n is small (one phase per device), so an insertion-ordered index list is enough.
+  // n is small (one phase per device), so an insertion sort of the indices is enough.
   int order[kMaxDevices * 4];
   assert(n <= static_cast<int>(sizeof order / sizeof order[0]));
-  for (int i = 0; i < n; ++i)
-    order[i] = i;
-  std::sort(order, order + n, [capBps](int a, int b) { return capBps[a] < capBps[b]; });
+  for (int i = 0; i < n; ++i) {
+    int k = i;
+    for (; k > 0 && capBps[order[k - 1]] > capBps[i]; --k)
+      order[k] = order[k - 1];
+    order[k] = i;
+  }
   double left = totalBps;
   for (int k = 0; k < n; ++k) {
     const int i = order[k];

@@ -4,8 +4,11 @@
 
 namespace qeil::energy {
 
-// MODEL.md §1: pi_d(f) = n * w_d * f, for the cores a phase uses.
-double peakFlops(const DeviceSpec& device, const Opp& opp, int cores, DataType dtype);
+// MODEL.md §1: pi_d(f) = n * w_d * f, for the cores a phase uses. (Inline: the evaluator works
+// it out for every phase it places.)
+inline double peakFlops(const DeviceSpec& device, const Opp& opp, int cores, DataType dtype) {
+  return cores * device.flopsPerCycle[static_cast<size_t>(dtype)] * opp.freqHz;
+}
 
 // MODEL.md §3 DASI: A = min(pi, I * beta_eff).
 double attainableFlops(double peakFlops, double intensity, double bandwidthBps);

@@ -2,38 +2,66 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "energy/fast_exp.h"
+#include "energy/transient.h"
 
 namespace qeil::energy {
 
 void ZoneLeakage::add(const LeakageParams& leak, double voltV) {
-  terms_.push_back({leak.refW * voltV / leak.refVoltV, leak.lambdaPerK, leak.refTempC});
+  const double coeffW = leak.refW * voltV / leak.refVoltV;
+  for (Term& t : terms_) {
+    if (t.lambdaPerK == leak.lambdaPerK && t.refTempC == leak.refTempC) {
+      t.coeffW += coeffW;
+      return;
+    }
+  }
+  terms_.push_back({coeffW, leak.lambdaPerK, leak.refTempC});
+  maxLambdaPerK_ = std::max(maxLambdaPerK_, std::fabs(leak.lambdaPerK));
 }
 
 double ZoneLeakage::powerW(double tempC) const {
   double sum = 0.0;
   for (const Term& t : terms_)
-    sum += t.coeffW * std::exp(t.lambdaPerK * (tempC - t.refTempC));
+    sum += t.coeffW * fastExp(t.lambdaPerK * (tempC - t.refTempC));
   return sum;
 }
 
 double ZoneLeakage::slopeWPerK(double tempC) const {
   double sum = 0.0;
   for (const Term& t : terms_) {
-    sum += t.lambdaPerK * t.coeffW * std::exp(t.lambdaPerK * (tempC - t.refTempC));
+    sum += t.lambdaPerK * (t.coeffW * fastExp(t.lambdaPerK * (tempC - t.refTempC)));
   }
   return sum;
 }
 
 double ZoneLeakage::powerW(double tempC, double* slopeWPerK) const {
+  double f[kMaxDevices];
+  factors(tempC, f);
+  return powerW(f, slopeWPerK);
+}
+
+void ZoneLeakage::factors(double tempC, double* factors) const {
+  for (size_t i = 0; i < terms_.size(); ++i)
+    factors[i] = fastExp(terms_[i].lambdaPerK * (tempC - terms_[i].refTempC));
+}
+
+double ZoneLeakage::powerW(const double* factors, double* slopeWPerK) const {
   double sum = 0.0;
   double slope = 0.0;
-  for (const Term& t : terms_) {
-    const double e = std::exp(t.lambdaPerK * (tempC - t.refTempC));
-    sum += t.coeffW * e;
-    slope += t.lambdaPerK * t.coeffW * e;
+  for (size_t i = 0; i < terms_.size(); ++i) {
+    const double w = terms_[i].coeffW * factors[i];
+    sum += w;
+    slope += terms_[i].lambdaPerK * w;
   }
   *slopeWPerK = slope;
   return sum;
+}
+
+void ZoneLeakage::shiftFactors(double dTK, double* factors) const {
+  for (size_t i = 0; i < terms_.size(); ++i)
+    factors[i] *= transient::expNearZero(terms_[i].lambdaPerK * dTK);
 }
 
 SteadyState steadyState(const ZoneSpec& zone, double ambientC, double otherW,
@@ -57,37 +85,23 @@ SteadyState steadyState(const ZoneSpec& zone, double ambientC, double otherW,
 }
 
 ThermalStep stepTemperature(const ZoneSpec& zone, double ambientC, double startC, double otherW,
-                            const ZoneLeakage& leakage, double dtS, double maxSubstepS) {
-  ThermalStep out{startC, startC, 0.0};
-  const double c = zone.cThJPerK;
-  const double invR = 1.0 / zone.rThKPerW;
-  const int steps = std::max(1, static_cast<int>(std::ceil(dtS / maxSubstepS)));
-  const double h = dtS / steps;
-  double t0 = startC;
-  for (int s = 0; s < steps; ++s) {
-    // C dT/dt = a - b T with L(T) ~ Ls + Ls' (T - t0).
-    double slope;
-    const double ls = leakage.powerW(t0, &slope);
-    const double a = otherW + ls - slope * t0 + ambientC * invR;
-    const double b = invR - slope;
-    double t1;
-    double integralT;  // integral of T over the sub-step
-    if (std::fabs(b) > 1e-12) {
-      const double tInf = a / b;
-      const double k = b / c;
-      const double decay = std::exp(-k * h);
-      t1 = tInf + (t0 - tInf) * decay;
-      integralT = tInf * h + (t0 - tInf) * (1.0 - decay) / k;
-    } else {  // leakage growth balances conduction: T rises linearly
-      t1 = t0 + a / c * h;
-      integralT = 0.5 * (t0 + t1) * h;
-    }
-    out.leakageJ += ls * h + slope * (integralT - t0 * h);
-    out.peakC = std::max(out.peakC, t1);
-    t0 = t1;
+                            const ZoneLeakage& leakage, double dtS, double toleranceK,
+                            double* factors) {
+  if (!(dtS > 0.0)) return {startC, startC, 0.0, 0};
+  double ownFactors[kMaxDevices];
+  if (factors == nullptr) {
+    factors = ownFactors;
+    leakage.factors(startC, factors);
   }
-  out.endC = t0;
-  return out;
+  const transient::Stretch s{1.0 / zone.rThKPerW, zone.cThJPerK, 1.0 / zone.cThJPerK, ambientC,
+                             otherW};
+  const double minStepS = transient::minStepS(zone);
+  if (leakage.size() == 1) {
+    return transient::integrate(s, transient::OneTerm{leakage.terms()[0]}, startC, dtS, toleranceK,
+                                minStepS, factors);
+  }
+  const transient::Terms terms{leakage.terms(), leakage.size(), leakage.maxLambdaPerK()};
+  return transient::integrate(s, terms, startC, dtS, toleranceK, minStepS, factors);
 }
 
 }  // namespace qeil::energy

@@ -512,7 +512,7 @@ TEST(Evaluator, AZoneTemperatureDependsOnlyOnItsOwnPowerHistory) {
   EXPECT_GT(b.peakTempC[1], a.peakTempC[1]);
 }
 
-// The sub-steps are sized from an error bound (0.02 K): check a hot, leaky transient against a
+// The zone transient bounds each step's error by 0.02 K: check a hot, leaky transient against a
 // fine explicit integration of the same power history.
 TEST(Evaluator, ZoneTransientMatchesAFineIntegration) {
   // Zone R 22 K/W, C 2.2 J/K (tau 48.4 s) from 40 C; leakage 0.25 W at 25 C and 1.0 V, lambda
@@ -538,9 +538,11 @@ TEST(Evaluator, ZoneTransientMatchesAFineIntegration) {
     peak = std::max(peak, t);
   }
   EXPECT_GT(peak, 73.0);
-  EXPECT_NEAR(e.peakTempC[0], peak, 0.03);
-  EXPECT_NEAR(e.endTempC[0], t, 0.03);
-  EXPECT_NEAR(e.leakageJ, leakJ, 0.003 * leakJ);
+  // Measured: 0.0003 K at the peak, 0.0001 K at the end, 0.002 % of the leakage energy (the
+  // reference's own error is of the order of 1e-4 K).
+  EXPECT_NEAR(e.peakTempC[0], peak, 0.005);
+  EXPECT_NEAR(e.endTempC[0], t, 0.005);
+  EXPECT_NEAR(e.leakageJ, leakJ, 0.0002 * leakJ);
 }
 
 TEST(Evaluator, ZoneStartTemperatureDefaultsToTheAmbientOfTheDay) {
