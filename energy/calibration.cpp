@@ -371,4 +371,24 @@ Result<int> Calibration::addRail(const int* devices, size_t count) {
   return index;
 }
 
+void Calibration::apply(EnergyModel& model) const {
+  for (const RailFit& rail : rails_) {
+    for (size_t s = 0; s < rail.deviceCount(); ++s) {
+      const int d = rail.device(s);
+      model.setDynCoeff(d, rail.dynCoeff(s));
+      model.setLeakage(d, rail.leakage(s));
+      model.setIdleW(d, rail.deviceIdleW(s));
+    }
+  }
+  for (size_t z = 0; z < zones_.size(); ++z)
+    model.setZoneRc(static_cast<int>(z), zones_[z].rThKPerW(), zones_[z].cThJPerK());
+  for (size_t d = 0; d < devices_; ++d) {
+    for (size_t w = 0; w < kMaxWorkloads; ++w) {
+      model.setEta(static_cast<int>(d), static_cast<int>(w),
+                   efficiency_.eta(static_cast<int>(d), static_cast<int>(w)));
+    }
+  }
+  model.setKappaM(cpq_.kappaM());
+}
+
 }  // namespace qeil::energy

@@ -232,10 +232,8 @@ class Calibration {
   const CpqScaleFit& cpqScale() const { return cpq_; }
 
   // Writes every calibrated quantity into `model`: confident values, board values elsewhere, so
-  // it can be called after every tick. Model: EnergyModel (or anything with its setters).
-  // Devices on no rail keep the model's values.
-  template <class Model>
-  void apply(Model& model) const;
+  // it can be called after every tick. Devices on no rail keep the model's values.
+  void apply(EnergyModel& model) const;
 
  private:
   CalibrationConfig config_;
@@ -247,26 +245,5 @@ class Calibration {
   EfficiencyTracker efficiency_;
   CpqScaleFit cpq_;
 };
-
-template <class Model>
-void Calibration::apply(Model& model) const {
-  for (const RailFit& rail : rails_) {
-    for (size_t s = 0; s < rail.deviceCount(); ++s) {
-      const int d = rail.device(s);
-      model.setDynCoeff(d, rail.dynCoeff(s));
-      model.setLeakage(d, rail.leakage(s));
-      model.setIdleW(d, rail.deviceIdleW(s));
-    }
-  }
-  for (size_t z = 0; z < zones_.size(); ++z)
-    model.setZoneRc(static_cast<int>(z), zones_[z].rThKPerW(), zones_[z].cThJPerK());
-  for (size_t d = 0; d < devices_; ++d) {
-    for (size_t w = 0; w < kMaxWorkloads; ++w) {
-      model.setEta(static_cast<int>(d), static_cast<int>(w),
-                   efficiency_.eta(static_cast<int>(d), static_cast<int>(w)));
-    }
-  }
-  model.setKappaM(cpq_.kappaM());
-}
 
 }  // namespace qeil::energy

@@ -675,33 +675,6 @@ TEST(CpqScaleFit, IgnoresUninformativeSamplesAndRejectsNonsense) {
 
 // ---- Calibration ----
 
-// Records what apply() writes, with the EnergyModel's setter signatures.
-struct FakeModel {
-  std::array<double, kMaxDevices> dynCoeff{};
-  std::array<LeakageParams, kMaxDevices> leakage{};
-  std::array<double, kMaxDevices> idleW{};
-  std::array<std::array<double, 2>, kMaxZones> rc{};
-  std::array<std::array<double, kMaxWorkloads>, kMaxDevices> eta{};
-  double kappaM = -1.0;
-  int calls = 0;
-  void setDynCoeff(int d, double v) { set(dynCoeff[d], v); }
-  void setLeakage(int d, const LeakageParams& v) {
-    leakage[d] = v;
-    ++calls;
-  }
-  void setIdleW(int d, double v) { set(idleW[d], v); }
-  void setZoneRc(int z, double r, double c) {
-    set(rc[z][0], r);
-    rc[z][1] = c;
-  }
-  void setEta(int d, int w, double v) { set(eta[d][w], v); }
-  void setKappaM(double v) { set(kappaM, v); }
-  void set(double& field, double v) {
-    field = v;
-    ++calls;
-  }
-};
-
 // Jetson-like: CPU and GPU on one rail, an NPU (DLA) on its own, one zone.
 SocSpec jetsonSoc() {
   SocSpec soc = twoDeviceSoc();
@@ -741,7 +714,17 @@ TEST(Calibration, AppliesBoardValuesUntilConfidentThenTheFitsWithoutAllocating) 
   ASSERT_TRUE(calib->init(soc, 1.0, CalibrationConfig{}).ok());
   const int cpuGpu[2] = {0, 1};
   ASSERT_TRUE(calib->addRail(cpuGpu, 2).ok());
-  auto model = std::make_unique<FakeModel>();
+  auto model = std::make_unique<EnergyModel>(soc);
+  // Values apply() must replace with the board's, and one it must leave alone (the DLA, on no
+  // rail).
+  model->setDynCoeff(0, -1.0);
+  model->setEta(1, 0, -1.0);
+  model->setKappaM(-1.0);
+  model->setDynCoeff(2, 123.0);
+  const auto dev = [&](int d) { return model->soc().devices[d]; };
+  const auto zoneRc = [&](int z) {
+    return std::array<double, 2>{model->soc().zones[z].rThKPerW, model->soc().zones[z].cThJPerK};
+  };
   JetsonRail rail;
   Workload load(7);
   Ina226 ina(71);
@@ -751,18 +734,16 @@ TEST(Calibration, AppliesBoardValuesUntilConfidentThenTheFitsWithoutAllocating) 
   test::AllocationScope scope;
   calib->apply(*model);
   // Board values everywhere (the DLA is on no rail: not written).
-  EXPECT_EQ(model->dynCoeff[0], 200);
-  EXPECT_EQ(model->leakage[1].refW, 0.20);
-  EXPECT_EQ(model->idleW[0], 0.3);
-  EXPECT_EQ(model->idleW[1], 0.3);
-  EXPECT_EQ(model->dynCoeff[2], 0.0);
-  EXPECT_EQ(model->rc[0][0], 4.0);
-  EXPECT_EQ(model->rc[0][1], 10.0);
-  EXPECT_EQ(model->eta[1][0], 0.5);
-  EXPECT_EQ(model->eta[2][15], 1.0);
-  EXPECT_EQ(model->kappaM, 0.05);
-  // 2 rail devices x 3 + 1 zone + 3 devices x 16 workloads + kappa.
-  EXPECT_EQ(model->calls, 6 + 1 + 48 + 1);
+  EXPECT_EQ(dev(0).dynCoeff, 200);
+  EXPECT_EQ(dev(1).leakage.refW, 0.20);
+  EXPECT_EQ(dev(0).idleW, 0.3);
+  EXPECT_EQ(dev(1).idleW, 0.3);
+  EXPECT_EQ(dev(2).dynCoeff, 123.0);
+  EXPECT_EQ(zoneRc(0)[0], 4.0);
+  EXPECT_EQ(zoneRc(0)[1], 10.0);
+  EXPECT_EQ(model->eta(1, 0), 0.5);
+  EXPECT_EQ(model->eta(2, 15), 1.0);
+  EXPECT_EQ(model->soc().kappaM, 0.05);
 
   for (int k = 0; k < 3000; ++k) {
     const auto s = load.next(soc);
@@ -777,17 +758,17 @@ TEST(Calibration, AppliesBoardValuesUntilConfidentThenTheFitsWithoutAllocating) 
     calib->apply(*model);
   }
   EXPECT_EQ(scope.count(), 0u);
-  EXPECT_NEAR(model->dynCoeff[0], 260, 0.02 * 260);
-  EXPECT_NEAR(model->dynCoeff[1], 1100, 0.02 * 1100);
-  EXPECT_NEAR(model->leakage[1].refW, 0.35, 0.02 * 0.35);
-  EXPECT_EQ(model->leakage[1].lambdaPerK, 0.025);
-  EXPECT_NEAR(model->idleW[0] + model->idleW[1], 0.45, 0.02 * 0.45);
-  EXPECT_NEAR(model->rc[0][0], 2.5, 0.03 * 2.5);
-  EXPECT_NEAR(model->rc[0][1], 20.0, 0.03 * 20.0);
-  EXPECT_NEAR(model->eta[0][1], 0.8, 1e-12);
-  EXPECT_EQ(model->eta[0][0], 0.7);
-  EXPECT_NEAR(model->kappaM, 0.08, 0.05 * 0.08);
-  EXPECT_EQ(model->dynCoeff[2], 0.0) << "the DLA has no rail: left alone";
+  EXPECT_NEAR(dev(0).dynCoeff, 260, 0.02 * 260);
+  EXPECT_NEAR(dev(1).dynCoeff, 1100, 0.02 * 1100);
+  EXPECT_NEAR(dev(1).leakage.refW, 0.35, 0.02 * 0.35);
+  EXPECT_EQ(dev(1).leakage.lambdaPerK, 0.025);
+  EXPECT_NEAR(dev(0).idleW + dev(1).idleW, 0.45, 0.02 * 0.45);
+  EXPECT_NEAR(zoneRc(0)[0], 2.5, 0.03 * 2.5);
+  EXPECT_NEAR(zoneRc(0)[1], 20.0, 0.03 * 20.0);
+  EXPECT_NEAR(model->eta(0, 1), 0.8, 1e-12);
+  EXPECT_EQ(model->eta(0, 0), 0.7);
+  EXPECT_NEAR(model->soc().kappaM, 0.08, 0.05 * 0.08);
+  EXPECT_EQ(dev(2).dynCoeff, 123.0) << "the DLA has no rail: left alone";
 }
 
 }  // namespace
