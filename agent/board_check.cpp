@@ -83,9 +83,10 @@ class Checker {
               const char* what) {
     if (name.empty()) return -1;
     const int i = indexByName(items, name);
-    if (i < 0)
+    if (i < 0) {
       diag_.report(path, "no %s named '%s' (known: %s)", what, name.c_str(),
                    namesOf(items).c_str());
+    }
     return i;
   }
 
@@ -128,9 +129,10 @@ void Checker::memory() {
                  b_.memReservedBytes / 1048576.0, b_.memCapacityBytes / 1048576.0);
   }
   if (b_.cgroupParent.empty() || b_.cgroupParent.front() == '/' ||
-      b_.cgroupParent.find("..") != std::string::npos)
+      b_.cgroupParent.find("..") != std::string::npos) {
     diag_.report("cgroup.parent", "'%s' must be relative and without '..'",
                  b_.cgroupParent.c_str());
+  }
 }
 
 void Checker::devices() {
@@ -262,10 +264,11 @@ void Checker::railChip(size_t i) {
   }
   const char* chip = r.backend.c_str();
   if (r.backend == "hwmon") {
-    if (r.hwmonChip.empty())
+    if (r.hwmonChip.empty()) {
       diag_.report(at + ".hwmon_chip", "missing (required for backend hwmon)");
-    else if (r.hwmonChip == "ina3221" && r.hwmonLabel.empty())
+    } else if (r.hwmonChip == "ina3221" && r.hwmonLabel.empty()) {
       diag_.report(at + ".hwmon_label", "missing (required for hwmon_chip ina3221)");
+    }
   } else {
     if (r.i2cBus < 0 && !diag_.has(at + ".i2c_bus"))
       diag_.report(at + ".i2c_bus", "missing (required for %s)", chip);

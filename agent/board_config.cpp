@@ -36,10 +36,11 @@ constexpr long long kMaxInt = INT_MAX;
 void readName(BoardItem& v, std::string& out) {
   std::string name;
   if (!v.get(name)) return;
-  if (name.empty())
+  if (name.empty()) {
     v.error("empty");
-  else
+  } else {
     out = std::move(name);
+  }
 }
 
 void readMhz(BoardItem& v, uint64_t& outHz) {
@@ -58,10 +59,11 @@ void readOppColumn(BoardItem& v, std::vector<OppSpec>& opps, bool freq) {
   }
   opps.resize(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
-    if (freq)
+    if (freq) {
       opps[i].freqHz = static_cast<uint64_t>(std::llround(values[i] * 1e6));
-    else
+    } else {
       opps[i].voltV = values[i] * kMilli;
+    }
   }
 }
 
@@ -143,10 +145,11 @@ const BoardField<BoardRail> kRailFields[] = {
        // 0x00-0x02 and 0x78-0x7F are reserved by the I2C specification.
        int address = 0;
        if (!v.get(address, 0, kMaxInt)) return;
-       if (address < 0x03 || address > 0x77)
+       if (address < 0x03 || address > 0x77) {
          v.error("0x%02x is outside the 7-bit device addresses 0x03..0x77", address);
-       else
+       } else {
          r.address = address;
+       }
      }},
     {"channel", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.channel, 0, kMaxInt); }},
     {"shunt_ohm", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.shuntOhm, kAny); }},

@@ -110,12 +110,13 @@ bool BoardItem::number(const Setting& s, Limits limits, double* out) {
 bool BoardItem::integer(long long lo, long long hi, long long* out) {
   if (s_.getType() != Setting::TypeInt && s_.getType() != Setting::TypeInt64) {
     const double f = s_.getType() == Setting::TypeFloat ? static_cast<double>(s_) : 0.5;
-    if (f == std::trunc(f) && std::fabs(f) < 1e15)
+    if (f == std::trunc(f) && std::fabs(f) < 1e15) {
       error("expected an integer, got a float (write %.0f, not %.1f)", f, f);
-    else if (s_.getType() == Setting::TypeFloat)
+    } else if (s_.getType() == Setting::TypeFloat) {
       error("expected an integer, got a float (%g)", f);
-    else
+    } else {
       error("expected an integer, got %s", typeName(s_));
+    }
     return false;
   }
   const long long v = s_;

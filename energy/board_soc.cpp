@@ -43,9 +43,10 @@ Status addOpps(const BoardDevice& d, uint64_t maxFreqHz, DeviceSpec& out) {
                          d.name.c_str(), d.opps.size(), kMaxOpps);
     }
   }
-  if (out.opps.empty())
+  if (out.opps.empty()) {
     return Error::make(EINVAL, "device '%s': no OPP at or below the power mode's cap",
                        d.name.c_str());
+  }
   return {};
 }
 

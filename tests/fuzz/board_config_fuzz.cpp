@@ -8,7 +8,8 @@
 #include "agent/board_config.h"
 #include "energy/board_soc.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls, by its fixed name.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT
   const std::string text(reinterpret_cast<const char*>(data), size);
   // @include reads other files: the filesystem is not what this target explores.
   if (text.find("@include") != std::string::npos) return -1;
