@@ -1,6 +1,6 @@
 // The board file loader: a valid board reads into the expected values, every class of error is
 // reported at its file, line and setting (and nothing else is reported with it), and every board
-// file shipped in board-configs/ loads.
+// file shipped in board-configs/ loads and fits the energy model.
 #include "agent/board_config.h"
 
 #include <dirent.h>
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "energy/board_soc.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/agent/board_fixture.h"
 
@@ -518,6 +519,8 @@ TEST(BoardConfig, EveryShippedBoardFileLoads) {
     if (!board.ok()) continue;
     EXPECT_FALSE(board.value().devices.empty()) << file;
     EXPECT_EQ(board.value().twin.devices.size(), board.value().devices.size()) << file;
+    Result<energy::SocSpec> soc = energy::socFromBoard(board.value());  // fits the model
+    EXPECT_TRUE(soc.ok()) << file << ": " << (soc.ok() ? "" : soc.error().message());
   }
 }
 
