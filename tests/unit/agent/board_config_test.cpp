@@ -409,6 +409,14 @@ INSTANTIATE_TEST_SUITE_P(Rails, BoardConfigError, ::testing::ValuesIn(kRailCases
                          [](const auto& info) { return std::string(info.param.what); });
 
 const ErrorCase kModeCases[] = {
+    {"DuplicateGpio", "line = 12; direction = \"output\"; initial = 1; }\n",
+     "line = 12; direction = \"output\"; initial = 1; },\n"
+     "  { name = \"gpu_en\"; chip = \"gpiochip0\"; line = 13; direction = \"output\"; }\n",
+     "gpios.[2].name", "duplicate: 'gpu_en' is also gpios.[1]",
+     "{ name = \"gpu_en\"; chip = \"gpiochip0\"; line = 13"},
+    {"DuplicateTwinDevice", "dvfs_latency_us = 300; } );",
+     "dvfs_latency_us = 300; }, { device = \"big\"; } );", "twin.devices.[1].device",
+     "duplicate: 'big' is also twin.devices.[0]", nullptr},
     {"DuplicateGpioLine", "chip = \"gpiochip1\"; line = 5;", "chip = \"gpiochip0\"; line = 12;",
      "gpios.[1].line", "gpiochip0 line 12 is also gpios.[0]", "{ name = \"gpu_en\""},
     {"InitialOnInput", "active_low = true; }", "active_low = true; initial = 1; }",
