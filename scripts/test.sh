@@ -64,7 +64,7 @@ cp board-configs/*.cfg "$corpus"/
 # A crash, leak or UB finding exits non-zero (failing this script) and leaves its input in
 # build/fuzz/ (crash-*, leak-*); replay it with: build/fuzz/tests/fuzz/board_config_fuzz FILE
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  LSAN_OPTIONS=suppressions="$PWD/tests/fuzz/lsan.supp" \
+  LSAN_OPTIONS=suppressions="$PWD/tests/fuzz/lsan.supp":print_suppressions=0 \
   build/fuzz/tests/fuzz/board_config_fuzz -max_total_time=20 -timeout=10 \
   -artifact_prefix=build/fuzz/ "$corpus"
 
