@@ -319,6 +319,30 @@ TEST(RailFit, InitRejectsBadRails) {
   EXPECT_TRUE(contains(fit.update(1.0, &s, 1), "before init"));
 }
 
+// The usual RK3588 rig measures all five devices on one 5 V input: a rail holds up to
+// kMaxRailDevices, whose 2n + 1 terms fit one RLS.
+TEST(RailFit, HoldsAsManyDevicesAsTheLargestBoardRail) {
+  JetsonRail rail;
+  SocSpec soc;
+  int devices[kMaxRailDevices + 1];
+  for (size_t d = 0; d <= kMaxRailDevices; ++d) {
+    soc.devices.push_back(rail.board.devices[d % 2]);
+    std::snprintf(soc.devices.back().name, sizeof soc.devices.back().name, "dev%zu", d);
+    devices[d] = static_cast<int>(d);
+  }
+  RailFit fit;
+  ASSERT_TRUE(fit.init(soc, devices, kMaxRailDevices, RailFitConfig{}).ok());
+  EXPECT_EQ(fit.deviceCount(), kMaxRailDevices);
+  std::array<RailDeviceSample, kMaxRailDevices> samples;
+  for (RailDeviceSample& s : samples) {
+    s.opp = soc.devices[0].opps[0];
+    s.activeCores = 1.0;
+    s.activity = 0.5;
+  }
+  EXPECT_TRUE(fit.update(3.0, samples.data(), samples.size()).ok());
+  EXPECT_TRUE(contains(fit.init(soc, devices, kMaxRailDevices + 1, RailFitConfig{}), "devices"));
+}
+
 // ---- ThermalFit ----
 
 // A zone with R = 2.5 K/W and C = 20 J/K (tau 50 s), sampled every second: power steps between
