@@ -508,6 +508,7 @@ void BoardTwin::physicsStep(int64_t ns) {
   clock_.advanceNs(ns);
   for (size_t i = 0; i < devices_.size(); ++i)
     tree_->addResidencyNs(static_cast<int>(i), static_cast<size_t>(devices_[i].cur), ns);
+  applyTransitions(clock_.nowNs());
   for (Zone& z : zones_) {
     if (z.governor.state > 0) z.throttledNs += ns;
   }
@@ -541,11 +542,6 @@ void BoardTwin::updateFrequencies(int64_t nowNs) {
   for (size_t i = 0; i < devices_.size(); ++i) {
     Device& d = devices_[i];
     if (d.lost) continue;
-    if (d.pending >= 0 && nowNs >= d.applyAtNs) {
-      d.cur = d.pending;
-      d.pending = -1;
-      tree_->publishCurFreq(static_cast<int>(i), static_cast<size_t>(d.cur));
-    }
     int target = targetOpp(d);
     if (target == d.cur) {
       d.pending = -1;  // a change in flight is called off
@@ -553,6 +549,17 @@ void BoardTwin::updateFrequencies(int64_t nowNs) {
       if (d.pending < 0) d.applyAtNs = nowNs + std::llround(d.phys.dvfsLatencyUs * 1e3);
       d.pending = target;  // a retarget keeps the transition already under way
     }
+  }
+}
+
+// Transitions whose latency has run out land on this step boundary.
+void BoardTwin::applyTransitions(int64_t nowNs) {
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    Device& d = devices_[i];
+    if (d.lost || d.pending < 0 || nowNs < d.applyAtNs) continue;
+    d.cur = d.pending;
+    d.pending = -1;
+    tree_->publishCurFreq(static_cast<int>(i), static_cast<size_t>(d.cur));
   }
 }
 
@@ -802,7 +809,12 @@ WorkloadStatus BoardTwin::workload(int id) const {
   if (w.state != WorkloadState::Running && w.runs == 0 && w.decodeS > 0.0)
     s.tokensPerS = w.tokens / w.decodeS;  // crashed mid-run: what it reached
   s.promptTokensPerS = w.lastPromptTokensPerS;
-  s.cpus = w.device >= 0 ? CpuSet() : w.running;
+  // Threads take the allowed CPUs in order, one each.
+  for (int c = 0, n = 0; w.device < 0 && c < CpuSet::kMaxCpus && n < w.spec.threads; ++c) {
+    if (!w.running.contains(c)) continue;
+    s.cpus.add(c);
+    ++n;
+  }
   s.footprintBytes = twin::footprintBytes(w.spec);
   return s;
 }

@@ -199,6 +199,7 @@ class BoardTwin final : public I2cBusProvider {
   void readBack();
   void physicsStep(int64_t ns);
   void updateFrequencies(int64_t nowNs);
+  void applyTransitions(int64_t nowNs);
   int targetOpp(const Device& d) const;
   void runWorkloads(double dtS);
   void updatePower(double dtS);

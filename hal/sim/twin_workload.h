@@ -62,7 +62,7 @@ struct WorkloadStatus {
   // decoded yet. 0 before any token.
   double tokensPerS = 0.0;
   double promptTokensPerS = 0.0;  // promptTokens / prefillS of the latest prefill
-  CpuSet cpus;                    // CPU workloads: where its threads run now
+  CpuSet cpus;                    // CPU workloads: the CPUs its threads run on now
   double footprintBytes = 0.0;
 };
 

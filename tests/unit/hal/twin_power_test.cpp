@@ -124,7 +124,8 @@ void measure(TwinRig& rig, PowerMonitor& monitor, int64_t periodNs,
   *spanS = static_cast<double>(rig.clock.nowNs() - t0) * 1e-9;
   double vrm = spec.twin.vrmEfficiency;
   for (size_t i = 0; i < railNames.size(); ++i) {
-    Books end = books(*rig.twin, spec.rails[static_cast<size_t>(rig.twin->railIndex(railNames[i]))]);
+    Books end =
+        books(*rig.twin, spec.rails[static_cast<size_t>(rig.twin->railIndex(railNames[i]))]);
     measuredJ->push_back(monitor.energyJ(static_cast<int>(i)));
     drawnJ->push_back((end.devicesJ - start[i].devicesJ + end.dramJ - start[i].dramJ) / vrm +
                       end.baseJ - start[i].baseJ);
@@ -163,8 +164,8 @@ TEST(TwinPower, Ina3221EnergyMatchesTheDevicesWithinQuantisation) {
   measure(rig, *ina, 4 * 2 * 1100 * 3 * kNsPerUs, rails, &measured, &drawn, &spanS);
   ASSERT_EQ(measured.size(), 3u);
   for (size_t i = 0; i < rails.size(); ++i) {
-    printf("%s over %.1f s: INA3221 %.3f J, devices %.3f J\n", rails[i].c_str(), spanS,
-           measured[i], drawn[i]);
+    printf("%s over %.1f s: INA3221 %.3f J, devices %.3f J\n", rails[i].c_str(), spanS, measured[i],
+           drawn[i]);
     EXPECT_GT(drawn[i] / spanS, 0.2) << rails[i];
     // INA3221: 40 uV shunt LSB over 10 mOhm = 4 mA, 20 mW at 5 V, rounded: at most half an
     // LSB of bias on a steady load; 8 mV bus LSB.

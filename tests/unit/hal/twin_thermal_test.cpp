@@ -61,10 +61,11 @@ ThermalRun sustained(double ambientC, int threads) {
   run.coolingState = cooling.value()->curState().valueOr(-1);
   run.endFreqHz = policy.value()->readCurHz().value;
   EXPECT_FALSE(rig.twin->shutDown());
-  printf("ambient %.0f C, %d threads: max %.1f C, %llu throttle events, %.0f s throttled, "
-         "state %d, %.0f MHz\n",
-         ambientC, threads, run.maxSensedC, static_cast<unsigned long long>(run.events),
-         run.throttledS, run.coolingState, run.endFreqHz * 1e-6);
+  printf(
+      "ambient %.0f C, %d threads: max %.1f C, %llu throttle events, %.0f s throttled, "
+      "state %d, %.0f MHz\n",
+      ambientC, threads, run.maxSensedC, static_cast<unsigned long long>(run.events),
+      run.throttledS, run.coolingState, run.endFreqHz * 1e-6);
   return run;
 }
 
