@@ -49,6 +49,73 @@ TEST(TwinWorkload, EightThreadsSlowerThanFourBigCores) {
   EXPECT_GT(all8, little4);
 }
 
+// Decode streams the weights (memory-bound); prefill multiplies them by the whole prompt
+// (compute-bound). Halving the A76 clock halves the prompt rate and barely moves decode.
+TEST(TwinWorkload, DecodeIsMemoryBoundPrefillComputeBound) {
+  LlmWorkloadSpec w = test::tinyLlama(4, CpuSet::range(4, 7));
+  w.promptTokens = 256;
+  TwinOptions slow = performance();
+  slow.cpuGovernor = "powersave";  // 1.2 GHz on the A76s, 1.008 GHz on the A55s
+  TwinRig fastRig(test::rk3588TwinSpec(), performance());
+  TwinRig slowRig(test::rk3588TwinSpec(), slow);
+  ASSERT_TRUE(fastRig.ok() && slowRig.ok());
+  ASSERT_TRUE(fastRig.twin->addWorkload(w).ok());
+  ASSERT_TRUE(slowRig.twin->addWorkload(w).ok());
+  for (int i = 0; i < 100; ++i) {
+    fastRig.twin->step(0.1);
+    slowRig.twin->step(0.1);
+  }
+  WorkloadStatus fast = fastRig.twin->workload(0);
+  WorkloadStatus lazy = slowRig.twin->workload(0);
+  ASSERT_EQ(fast.state, WorkloadState::Done);
+  ASSERT_EQ(lazy.state, WorkloadState::Done);
+  EXPECT_NEAR(lazy.promptTokensPerS / fast.promptTokensPerS, 0.5, 0.05);
+  EXPECT_GT(lazy.tokensPerS / fast.tokensPerS, 0.9);
+}
+
+// An accelerator workload runs on the device at its current frequency.
+TEST(TwinWorkload, AcceleratorRunsAtItsFrequency) {
+  LlmWorkloadSpec w = test::tinyLlama(1, CpuSet(), "npu-llm");
+  w.device = "npu";
+  w.promptTokens = 512;
+  w.outputTokens = 4;
+  double rates[2] = {};
+  for (int run = 0; run < 2; ++run) {
+    TwinOptions o = performance();
+    o.devfreqGovernor = run == 0 ? "performance" : "powersave";
+    TwinRig rig(test::rk3588TwinSpec(), o);
+    ASSERT_TRUE(rig.ok());
+    ASSERT_TRUE(rig.twin->addWorkload(w).ok());
+    for (int i = 0; i < 100 && rig.twin->workload(0).state == WorkloadState::Running; ++i)
+      rig.twin->step(0.1);
+    ASSERT_EQ(rig.twin->workload(0).state, WorkloadState::Done);
+    rates[run] = rig.twin->workload(0).promptTokensPerS;
+  }
+  EXPECT_NEAR(rates[1] / rates[0], 300.0 / 1000.0, 0.02);  // NPU OPPs 1 GHz and 300 MHz
+  EXPECT_GT(rates[0], 5.0 * decodeRate(test::tinyLlama(4, CpuSet::range(4, 7))));
+}
+
+// Two memory-bound runs on different devices share the DRAM: together each is slower.
+TEST(TwinWorkload, DramContentionSlowsBothDevices) {
+  LlmWorkloadSpec cpu = test::tinyLlama(4, CpuSet::range(4, 7));
+  LlmWorkloadSpec gpu = test::tinyLlama(1, CpuSet(), "gpu-llm");
+  gpu.device = "gpu";
+  TwinOptions o = performance();
+  o.devfreqGovernor = "performance";
+  double cpuAlone = decodeRate(cpu, o);
+  double gpuAlone = decodeRate(gpu, o);
+  TwinRig rig(test::rk3588TwinSpec(), o);
+  ASSERT_TRUE(rig.ok());
+  cpu.repeat = true;
+  gpu.repeat = true;
+  ASSERT_TRUE(rig.twin->addWorkload(cpu).ok());
+  ASSERT_TRUE(rig.twin->addWorkload(gpu).ok());
+  rig.twin->step(5.0);
+  EXPECT_LT(rig.twin->dramFactor(), 0.9);
+  EXPECT_LT(rig.twin->workload(0).tokensPerS, 0.9 * cpuAlone);
+  EXPECT_LT(rig.twin->workload(1).tokensPerS, 0.9 * gpuAlone);
+}
+
 TEST(TwinWorkload, ZeroAllocationsPerStep) {
   TwinRig rig(test::rk3588TwinSpec(), performance());
   ASSERT_TRUE(rig.ok()) << rig.error.message();
