@@ -7,6 +7,7 @@
 #include "hal/linux/cgroup.h"
 #include "hal/linux/cpufreq.h"
 #include "hal/linux/devfreq.h"
+#include "hal/linux/sysfs_file.h"
 #include "tests/unit/hal/twin_rig.h"
 
 namespace qeil {
@@ -147,6 +148,53 @@ void cpusetMovesThreads(CgroupVersion version) {
   ASSERT_TRUE(rig.journal.restoreAll().ok());
   rig.twin->step(0.1);
   EXPECT_EQ(rig.twin->workload(id.value()).cpus, CpuSet::range(0, 3));
+}
+
+// A CPU taken offline by writing its online file (as an admin would) is followed like the
+// kernel follows it: the online list drops it and threads leave it.
+TEST(TwinControl, OnlineFileWritesAreFollowed) {
+  TwinRig rig;
+  ASSERT_TRUE(rig.ok()) << rig.error.message();
+  auto id = rig.twin->addWorkload(test::tinyLlama(4, CpuSet::range(4, 7)));
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(writeTextFile(rig.root().path("/sys/devices/system/cpu/cpu6/online"), "0").ok());
+  rig.twin->step(0.01);
+  CpuSet online = CpuSet::range(0, 7);
+  online.remove(6);
+  EXPECT_EQ(rig.twin->onlineCpus(), online);
+  char text[64];
+  ASSERT_TRUE(
+      readTextFile(rig.root().path("/sys/devices/system/cpu/online"), text, sizeof text).ok());
+  EXPECT_STREQ(text, "0-5,7");
+  CpuSet running = CpuSet::range(4, 7);
+  running.remove(6);
+  EXPECT_EQ(rig.twin->workload(id.value()).cpus, running);
+}
+
+// A vendor power mode (nvpmodel) caps frequencies and takes cores offline from the start.
+TEST(TwinControl, PowerModeCapsAndOfflinesCores) {
+  BoardSpec spec = test::rk3588TwinSpec();
+  PowerMode low;
+  low.name = "LOW";
+  low.caps = {{"a76_0", 1800000000, 0}, {"a55", 0, 2}};
+  spec.powerModes = {low};
+  spec.powerMode = "LOW";
+  TwinRig rig(spec, performance());
+  ASSERT_TRUE(rig.ok()) << rig.error.message();
+  auto policy = CpufreqPolicy::find(rig.root(), "policy4", rig.journal, rig.clock);
+  ASSERT_TRUE(policy.ok());
+  EXPECT_EQ(policy.value()->maxLimitHz().valueOr(0), 1800000000u);
+  rig.twin->step(0.01);
+  EXPECT_DOUBLE_EQ(policy.value()->readCurHz().value, 1.8e9);
+  EXPECT_EQ(rig.twin->curFreqHz(rig.twin->deviceIndex("a76_1")), 2400000000u);
+  CpuSet online = CpuSet::range(0, 7);
+  online.remove(2);
+  online.remove(3);
+  EXPECT_EQ(rig.twin->onlineCpus(), online);
+  // The cap holds even when the agent asks for more.
+  ASSERT_TRUE(policy.value()->setMaxLimitHz(2400000000).ok());
+  rig.twin->step(0.01);
+  EXPECT_DOUBLE_EQ(policy.value()->readCurHz().value, 1.8e9);
 }
 
 TEST(TwinControl, CpusetThroughTheCgroup2BackendMovesThreads) {

@@ -139,6 +139,24 @@ TEST(TwinPhysics, RngIsDeterministicAndNormal) {
   EXPECT_NE(twin::mixSeed(1, 0), twin::mixSeed(1, 1));
 }
 
+// The ambient swings as a sine of the spec's amplitude and period around its base.
+TEST(TwinPhysics, AmbientDrifts) {
+  BoardSpec spec = test::rk3588TwinSpec();
+  spec.twin.ambientDriftC = 2.0;
+  spec.twin.ambientPeriodS = 40.0;
+  TwinOptions o;
+  o.stepUs = 10000;
+  TwinRig rig(spec, o);
+  ASSERT_TRUE(rig.ok()) << rig.error.message();
+  rig.twin->step(10.01);  // the last step starts at 10 s: a quarter period
+  EXPECT_NEAR(rig.twin->ambientC(), 27.0, 1e-6);
+  rig.twin->step(20.0);
+  EXPECT_NEAR(rig.twin->ambientC(), 23.0, 1e-6);
+  rig.twin->setAmbientC(45.0);
+  rig.twin->step(10.0);
+  EXPECT_NEAR(rig.twin->ambientC(), 45.0, 1e-6);
+}
+
 // MODEL.md §2 on TinyLlama: decode streams the weights and the KV cache read so far.
 TEST(TwinPhysics, PassCostsFollowModelSection2) {
   twin::Workload w;
