@@ -61,7 +61,8 @@ struct TwinOptions {
 //   one throttle event. A sensed temperature at a critical trip shuts the board down (every
 //   rail drops to 0 W, workloads crash): shutDown() reports it.
 // - Read back at the start of every step() call: governors and limits, cpuN/online, and the
-//   cpusets of the workloads' cgroups.
+//   cpusets of the workloads' cgroups. Attach the agent's journal to cgroupTree() so groups
+//   it creates get their control files, as the kernel would give them.
 // - Faults, each seen through the real backends as on hardware: setRailNack (ENXIO from the
 //   bus), setSensorStuck (a temp file that stops changing, and a governor that no longer sees
 //   the heat), setCpuOnline (online = 0, threads migrate), loseAccelerator (the devfreq node

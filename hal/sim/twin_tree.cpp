@@ -466,7 +466,9 @@ void TwinTree::publishTempC(int zone, double tempC) {
 }
 
 void TwinTree::publishCoolingState(int device, int state) {
-  cooling_[static_cast<size_t>(device)].writeInt(state);
+  TwinFile& f = cooling_[static_cast<size_t>(device)];
+  f.forget();  // the agent may have written cur_state: the governor's state wins
+  f.writeInt(state);
 }
 
 void TwinTree::publishHwmon(size_t chip, int channel, double busV, double shuntV, double currentA) {
