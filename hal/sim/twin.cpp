@@ -55,7 +55,7 @@ Result<AdcCodes> adcCodes(const BoardRail& rail) {
 // The kernel driver's update interval for a chip it owns: one averaging cycle, ms.
 int hwmonUpdateMs(const BoardSpec& spec, const twin::HwmonChipLayout& chip) {
   int channels = 0;
-  int64_t pairUs = 2 * 1100;
+  int64_t pairUs = int64_t{2} * 1100;
   int averages = 1;
   for (int r : chip.channelRail) {
     if (r < 0) continue;
@@ -220,8 +220,9 @@ Status BoardTwin::initZones() {
     }
     for (const std::string& name : b.cooledDevices) {
       int d = deviceIndex(name);
-      if (d < 0)
+      if (d < 0) {
         return Error::make(EINVAL, "zone '%s' cools unknown '%s'", b.name.c_str(), name.c_str());
+      }
       zone.cooled.push_back(d);
       int steps = static_cast<int>(spec_.devices[static_cast<size_t>(d)].opps.size()) - 1;
       zone.governor.maxState = std::max(zone.governor.maxState, steps);
@@ -250,9 +251,10 @@ Status BoardTwin::initRails() {
     auto addFeeds = [&](const BoardRail& from) -> Status {
       for (const std::string& name : from.feeds) {
         int d = deviceIndex(name);
-        if (d < 0)
+        if (d < 0) {
           return Error::make(EINVAL, "rail '%s' feeds unknown '%s'", from.name.c_str(),
                              name.c_str());
+        }
         if (std::find(rail.devices.begin(), rail.devices.end(), d) == rail.devices.end())
           rail.devices.push_back(d);
       }

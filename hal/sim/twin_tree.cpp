@@ -32,7 +32,7 @@ Status statusOf(const Result<T>& r) {
 int policyNumber(const std::string& name) {
   size_t digits = name.find_first_of("0123456789");
   if (digits == std::string::npos) return -1;
-  return atoi(name.c_str() + digits);
+  return static_cast<int>(strtol(name.c_str() + digits, nullptr, 10));
 }
 
 int firstCpu(CpuSet cpus) {
@@ -354,17 +354,26 @@ Status TwinTree::buildHwmon(const BoardSpec& spec, const TwinTreeOptions& option
     files.current.resize(channels);
     files.power.resize(channels);
     for (size_t c = 0; c < channels; ++c) {
-      std::string ch = std::to_string(c + 1);
+      // ina3221: in<c>_input bus, in<c+3>_input shunt, curr<c>_input; ina2xx: one channel.
+      size_t ch = c + 1;
+      struct {
+        TwinFile* file;
+        const char* fmt;
+        size_t n;
+      } const names[] = {
+          {&files.bus[c], "in%zu_input", files.ina3221 ? ch : 1},
+          {&files.shunt[c], "in%zu_input", files.ina3221 ? ch + 3 : 0},
+          {&files.current[c], "curr%zu_input", files.ina3221 ? ch : 1},
+          {&files.power[c], files.ina3221 ? nullptr : "power%zu_input", 1},
+      };
       Status st;
-      if (files.ina3221) {
-        st = openFile(files.bus[c], dir + "/in" + ch + "_input");
-        if (st.ok()) st = openFile(files.shunt[c], dir + "/in" + std::to_string(c + 4) + "_input");
-        if (st.ok()) st = openFile(files.current[c], dir + "/curr" + ch + "_input");
-      } else {
-        st = openFile(files.bus[c], dir + "/in1_input");
-        if (st.ok()) st = openFile(files.shunt[c], dir + "/in0_input");
-        if (st.ok()) st = openFile(files.current[c], dir + "/curr1_input");
-        if (st.ok()) st = openFile(files.power[c], dir + "/power1_input");
+      for (const auto& f : names) {
+        if (!st.ok() || f.fmt == nullptr) continue;
+        char name[32];
+        snprintf(name, sizeof name, f.fmt, f.n);
+        std::string path = dir;
+        path.append("/").append(name);
+        st = openFile(*f.file, path);
       }
       if (!st.ok()) return st;
     }
@@ -448,7 +457,8 @@ Status TwinTree::removeDevfreq(int device) {
   Result<std::vector<std::string>> names = listNames(dir);
   if (!names.ok()) return names.error();
   for (const std::string& name : names.value()) {
-    std::string file = dir + "/" + name;
+    std::string file = dir;
+    file.append("/").append(name);
     int fd = ::open(file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd >= 0) ::close(fd);  // descriptors held open now read nothing
     ::unlink(file.c_str());
