@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 
@@ -98,6 +99,65 @@ Result<std::string> readAll(const std::string& path) {
 }
 
 }  // namespace
+
+// ---- statistics text ----
+
+size_t statsTextBytes(size_t opps) {
+  // trans_stat: a header and one row per OPP of 1 + 11 + 10 per OPP + 11 bytes, a footer.
+  return 64 + (opps + 1) * (24 + 10 * opps) + 64;
+}
+
+namespace {
+
+// Appends printf output at `*used`; false when it did not fit.
+bool append(char* out, size_t cap, size_t* used, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+bool append(char* out, size_t cap, size_t* used, const char* fmt, ...) {
+  if (*used >= cap) return false;
+  va_list args;
+  va_start(args, fmt);
+  int n = vsnprintf(out + *used, cap - *used, fmt, args);
+  va_end(args);
+  if (n < 0 || static_cast<size_t>(n) >= cap - *used) return false;
+  *used += static_cast<size_t>(n);
+  return true;
+}
+
+using Ull = unsigned long long;
+
+}  // namespace
+
+int formatCpufreqTimeInState(char* out, size_t cap, const uint64_t* freqsHz,
+                             const uint64_t* residencyMs, size_t n) {
+  size_t used = 0;
+  if (cap > 0) out[0] = '\0';
+  for (size_t i = 0; i < n; ++i) {
+    if (!append(out, cap, &used, "%llu %llu\n", static_cast<Ull>(freqsHz[i] / 1000),
+                static_cast<Ull>(residencyMs[i] / 10))) {
+      return -1;
+    }
+  }
+  return static_cast<int>(used);
+}
+
+// The kernel's fixed-width layout (drivers/devfreq/devfreq.c, trans_stat_show).
+int formatDevfreqTransStat(char* out, size_t cap, const uint64_t* freqsHz,
+                           const uint32_t* transitions, const uint64_t* residencyMs, size_t n,
+                           size_t cur, uint64_t totalTrans) {
+  size_t used = 0;
+  bool ok = append(out, cap, &used, "     From  :   To\n           :");
+  for (size_t j = 0; ok && j < n; ++j)
+    ok = append(out, cap, &used, "%10llu", static_cast<Ull>(freqsHz[j]));
+  if (ok) ok = append(out, cap, &used, "   time(ms)\n");
+  for (size_t i = 0; ok && i < n; ++i) {
+    ok = append(out, cap, &used, "%s%10llu:", i == cur ? "*" : " ", static_cast<Ull>(freqsHz[i]));
+    for (size_t j = 0; ok && j < n; ++j)
+      ok = append(out, cap, &used, "%10u", transitions[i * n + j]);
+    if (ok) ok = append(out, cap, &used, "%10llu\n", static_cast<Ull>(residencyMs[i]));
+  }
+  if (ok) ok = append(out, cap, &used, "Total transition : %llu\n", static_cast<Ull>(totalTrans));
+  return ok ? static_cast<int>(used) : -1;
+}
 
 FakeSysfs::FakeSysfs(std::string rootDir) : rootDir_(std::move(rootDir)) {}
 
@@ -333,37 +393,22 @@ Status FakeSysfs::addDevfreq(const FakeDevfreq& d) {
   return {};
 }
 
-// cpufreq: stats/time_in_state ("<kHz> <10 ms units>") and total_trans. devfreq: trans_stat
-// in the kernel's fixed-width layout (drivers/devfreq/devfreq.c, trans_stat_show).
+// cpufreq: stats/time_in_state and total_trans. devfreq: trans_stat.
 Status FakeSysfs::writeStats(const FreqState& s) {
+  size_t n = s.freqsHz.size();
+  std::string text(statsTextBytes(n), '\0');
   if (s.cpufreq) {
-    std::string text;
-    for (size_t i = 0; i < s.freqsHz.size(); ++i) {
-      text += num(s.freqsHz[i] / 1000) + " " + num(s.residencyMs[i] / 10) + "\n";
-    }
+    int len =
+        formatCpufreqTimeInState(&text[0], text.size(), s.freqsHz.data(), s.residencyMs.data(), n);
+    if (len < 0) return Error::make(ENOBUFS, "fake sysfs: %s: time_in_state", s.dir.c_str());
+    text.resize(static_cast<size_t>(len));
     Status st = writeAbs(s.dir + "/stats/time_in_state", text);
     return st.ok() ? writeAbs(s.dir + "/stats/total_trans", num(s.totalTrans) + "\n") : st;
   }
-  size_t n = s.freqsHz.size();
-  std::string text = "     From  :   To\n           :";
-  char field[32];
-  for (uint64_t f : s.freqsHz) {
-    snprintf(field, sizeof field, "%10llu", static_cast<unsigned long long>(f));
-    text += field;
-  }
-  text += "   time(ms)\n";
-  for (size_t i = 0; i < n; ++i) {
-    snprintf(field, sizeof field, "%s%10llu:", i == s.cur ? "*" : " ",
-             static_cast<unsigned long long>(s.freqsHz[i]));
-    text += field;
-    for (size_t j = 0; j < n; ++j) {
-      snprintf(field, sizeof field, "%10u", s.transitions[i * n + j]);
-      text += field;
-    }
-    snprintf(field, sizeof field, "%10llu\n", static_cast<unsigned long long>(s.residencyMs[i]));
-    text += field;
-  }
-  text += "Total transition : " + num(s.totalTrans) + "\n";
+  int len = formatDevfreqTransStat(&text[0], text.size(), s.freqsHz.data(), s.transitions.data(),
+                                   s.residencyMs.data(), n, s.cur, s.totalTrans);
+  if (len < 0) return Error::make(ENOBUFS, "fake sysfs: %s: trans_stat", s.dir.c_str());
+  text.resize(static_cast<size_t>(len));
   return writeAbs(s.dir + "/trans_stat", text);
 }
 

@@ -69,6 +69,18 @@ struct FakeHwmon {
   int updateIntervalMs = 1;
 };
 
+// Frequency statistics as the kernel prints them, into a caller's buffer without allocating
+// (the twin rewrites them every period). Each returns the length written, or -1 when the text
+// does not fit in `cap`. statsTextBytes(n) is enough for either with n OPPs.
+size_t statsTextBytes(size_t opps);
+// cpufreq stats/time_in_state: "<kHz> <10 ms units>" per OPP.
+int formatCpufreqTimeInState(char* out, size_t cap, const uint64_t* freqsHz,
+                             const uint64_t* residencyMs, size_t n);
+// devfreq trans_stat: transitions row-major (from x to), `cur` marked with '*'.
+int formatDevfreqTransStat(char* out, size_t cap, const uint64_t* freqsHz,
+                           const uint32_t* transitions, const uint64_t* residencyMs, size_t n,
+                           size_t cur, uint64_t totalTrans);
+
 // Builds a real-looking sysfs/procfs tree under a directory, for the Linux backends to run on
 // unchanged in tests and under the twin. Class entries are symlinks into /sys/devices as on a
 // board. Setters rewrite files in place (same inode), so descriptors held open by the
