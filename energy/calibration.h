@@ -19,8 +19,7 @@ namespace qeil::energy {
 // what was wrong and leaves its state as it was. Fixed memory: updates and queries never
 // allocate.
 
-constexpr size_t kMaxRailDevices = 4;      // devices fitted jointly on one rail (3 on a Jetson)
-constexpr size_t kMaxRails = kMaxDevices;  // each device on at most one rail
+static_assert(2 * kMaxRailDevices + 1 <= Rls::kMaxDim, "a full rail's terms fit one RLS");
 
 // One device on a rail during one power sample (quantities averaged over the sample's window).
 struct RailDeviceSample {

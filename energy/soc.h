@@ -13,6 +13,10 @@ namespace qeil::energy {
 constexpr size_t kMaxDevices = 8;
 constexpr size_t kMaxZones = 8;
 constexpr size_t kMaxOpps = 32;
+constexpr size_t kMaxRails = kMaxDevices;  // each device on at most one rail (MODEL.md §7)
+// Devices fitted jointly on one rail (MODEL.md §7): a Jetson VDD_CPU_GPU_CV feeds 3, the usual
+// RK3588 rig's single 5 V input feeds all 5. A rail of n devices fits 2n + 1 terms (Rls::kMaxDim).
+constexpr size_t kMaxRailDevices = 6;
 
 enum class DeviceKind { CpuCluster, Gpu, Npu };
 
@@ -62,9 +66,18 @@ struct ZoneSpec {
   double criticalTripC = 115.0;
 };
 
+// A measured power rail (MODEL.md §7): the devices whose power it carries.
+struct RailSpec {
+  char name[32] = {};
+  FixedVector<int, kMaxRailDevices> devices;  // indices into SocSpec::devices
+  int parent = -1;                            // index into SocSpec::rails; -1: top level
+  bool carriesBase = false;                   // the rest of the board is on it too
+};
+
 struct SocSpec {
   FixedVector<DeviceSpec, kMaxDevices> devices;
   FixedVector<ZoneSpec, kMaxZones> zones;
+  FixedVector<RailSpec, kMaxRails> rails;
   double dramBandwidthBps = 0.0;  // beta_soc, shared by every device (§1)
   double memCapacityBytes = 0.0;  // one pool on a unified-memory SoC (§4)
   double memReservedBytes = 0.0;  // OS and everything that is not ours

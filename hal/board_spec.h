@@ -178,4 +178,13 @@ struct BoardSpec {
   TwinParams twin;
 };
 
+// The index of the item called `name` (devices, zones, rails, gpios, power modes), or -1.
+template <class T>
+int indexByName(const std::vector<T>& items, const std::string& name) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 }  // namespace qeil

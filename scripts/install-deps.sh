@@ -19,7 +19,9 @@ APT=(apt-get -y -q -o Acquire::Retries=3 -o Dpkg::Use-Pty=0)
 SUDO=()
 [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
 
-NATIVE=(build-essential cmake pkg-config clang-format clang-tidy
+# clang builds the libFuzzer targets; libFuzzer itself (libclang_rt.fuzzer-x86_64.a) is in
+# libclang-rt-14-dev, which clang-14 only recommends.
+NATIVE=(build-essential cmake pkg-config clang-format clang-tidy clang libclang-rt-14-dev
   libgpiod-dev libi2c-dev libevent-dev libconfig++-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 # libevent-dev is not Multi-Arch: same in bookworm: libevent-dev:arm64 would remove the native one.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, then builds and tests qeil three ways:
+# Installs what is missing, then builds, tests and fuzzes qeil:
 #   1. native, -Wall -Wextra -Werror: every test, plus the benches in their short mode
 #   2. native with AddressSanitizer + UndefinedBehaviorSanitizer: every test
-#   3. arm64 cross build: the unit tests under qemu-aarch64
+#   3. libFuzzer targets (clang, ASan + UBSan), each for a short time on a seed corpus
+#   4. arm64 cross build: the unit tests under qemu-aarch64
 # QEIL_ALLOW_NO_ARM64=1 lets the run pass when the arm64 packages cannot be installed (the
 # skipped step is still reported loudly). QEIL_JOBS overrides the build parallelism.
 set -euo pipefail
@@ -28,12 +29,14 @@ if [ "$deps_rc" -eq 3 ]; then
   fi
 fi
 
-build() {  # build <dir> <cmake args...>
+configure() {  # configure <dir> <cmake args...>
   local dir=$1
   shift
   cmake -S . -B "$dir" -DQEIL_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }
-  cmake --build "$dir" -j "$jobs"
+}
+build() {  # build <dir> <cmake args...>
+  configure "$@" && cmake --build "$1" -j "$jobs"
 }
 mkdir -p build
 
@@ -47,6 +50,23 @@ build build/asan -DCMAKE_BUILD_TYPE=Debug -DQEIL_SANITIZE=ON -DQEIL_BENCH=OFF
 step "ASan+UBSan tests"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")
+
+# Its own small clang tree: the ASan build above stays on gcc (the compiler of every other
+# build), and this one builds only the fuzz targets and the libraries they link.
+step "libFuzzer: the board file loader, 20 s (clang, ASan+UBSan)"
+configure build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQEIL_SANITIZE=ON -DQEIL_FUZZ=ON -DBUILD_TESTING=OFF \
+  -DQEIL_BENCH=OFF
+cmake --build build/fuzz -j "$jobs" --target board_config_fuzz
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp board-configs/*.cfg "$corpus"/
+# A crash, leak or UB finding exits non-zero (failing this script) and leaves its input in
+# build/fuzz/ (crash-*, leak-*); replay it with: build/fuzz/tests/fuzz/board_config_fuzz FILE
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$PWD/tests/fuzz/lsan.supp":print_suppressions=0 \
+  build/fuzz/tests/fuzz/board_config_fuzz -max_total_time=20 -timeout=10 \
+  -artifact_prefix=build/fuzz/ "$corpus"
 
 if [ "$arm64" -eq 1 ]; then
   step "arm64 cross build"

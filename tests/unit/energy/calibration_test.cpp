@@ -14,123 +14,22 @@
 
 #include "energy/power.h"
 #include "tests/support/alloc_counter.h"
+#include "tests/support/synthetic_rail.h"
 
 namespace qeil::energy {
 namespace {
 
+using synthetic::device;
+using synthetic::Ina226;
+using synthetic::JetsonRail;
+using synthetic::quantise;
+using synthetic::RailErrors;
+using synthetic::relErr;
+using synthetic::Workload;
+
 bool contains(const Status& st, const char* words) {
   return !st.ok() && std::strstr(st.error().message(), words) != nullptr;
 }
-
-double relErr(double fitted, double truth) {
-  return std::fabs(fitted - truth) / std::fabs(truth);
-}
-
-double quantise(double v, double lsb) {
-  return std::round(v / lsb) * lsb;
-}
-
-// An INA226 on a 10 mOhm shunt of a 5 V rail, 1.1 ms conversions averaged 16 times. Per
-// conversion we assume 5 uV (shunt) and 1 mV (bus) of Gaussian noise, so the averaged result
-// carries a quarter of it; then the register LSBs: 2.5 uV shunt, 1.25 mV bus. The driver
-// computes P = V_bus * V_shunt / R: steps of 1.25 mW at 5 V.
-class Ina226 {
- public:
-  explicit Ina226(uint64_t seed) : rng_(seed) {}
-  double powerW(double trueW) {
-    constexpr double kShuntOhm = 0.010;
-    constexpr double kBusV = 5.0;
-    constexpr double kAveraging = 16;
-    const double k = 1.0 / std::sqrt(kAveraging);
-    const double shuntV = quantise(trueW / kBusV * kShuntOhm + 5e-6 * k * gauss_(rng_), 2.5e-6);
-    const double busV = quantise(kBusV + 1e-3 * k * gauss_(rng_), 1.25e-3);
-    return busV * shuntV / kShuntOhm;
-  }
-
- private:
-  std::mt19937_64 rng_;
-  std::normal_distribution<double> gauss_{0.0, 1.0};
-};
-
-DeviceSpec device(const char* name, int cores, double dynCoeff, LeakageParams leak, double idleW,
-                  std::initializer_list<Opp> opps) {
-  DeviceSpec d;
-  std::snprintf(d.name, sizeof d.name, "%s", name);
-  d.cores = cores;
-  d.dynCoeff = dynCoeff;
-  d.leakage = leak;
-  d.idleW = idleW;
-  for (const Opp& o : opps)
-    d.opps.push_back(o);
-  return d;
-}
-
-// A Jetson Orin Nano-like VDD_CPU_GPU_CV rail: a 6-core CPU cluster and an 8-SM GPU. `truth`
-// holds the real coefficients; `board` the board file's, each off by 20-60 %.
-struct JetsonRail {
-  SocSpec truth;
-  SocSpec board;
-  double idleW = 0.45;  // true rail constant; the board says 0.3 + 0.3
-  JetsonRail() {
-    const auto cpuOpps = {Opp{0.73e9, 0.62}, Opp{1.11e9, 0.68}, Opp{1.51e9, 0.80}};
-    const auto gpuOpps = {Opp{0.306e9, 0.60}, Opp{0.51e9, 0.68}, Opp{0.625e9, 0.75}};
-    truth.devices.push_back(device("cpu", 6, 260, {0.25, 0.8, 0.03, 25}, 0.3, cpuOpps));
-    truth.devices.push_back(device("gpu", 8, 1100, {0.35, 0.75, 0.025, 25}, 0.3, gpuOpps));
-    board.devices.push_back(device("cpu", 6, 200, {0.40, 0.8, 0.03, 25}, 0.3, cpuOpps));
-    board.devices.push_back(device("gpu", 8, 1500, {0.20, 0.75, 0.025, 25}, 0.3, gpuOpps));
-  }
-  double powerW(const std::array<RailDeviceSample, 2>& s) const {
-    double p = idleW;
-    for (size_t d = 0; d < 2; ++d) {
-      const DeviceSpec& t = truth.devices[d];
-      p += dynamicPowerW(t.dynCoeff, s[d].opp, s[d].activeCores, s[d].activity);
-      p += leakagePowerW(t.leakage, s[d].opp.voltV, s[d].tempC);
-    }
-    return p;
-  }
-};
-
-// Varied operation: every 10 samples each device takes a random OPP, core count and activity
-// (with jitter per sample). Each device heats its own zone through an RC node (tau 40 samples,
-// 12 K/W for the CPU, 8 K/W for the GPU, from its board dynamic power plus 0.5 W), over an
-// ambient swinging 25..35 C: temperatures range about 30..75 C and move within every window.
-class Workload {
- public:
-  explicit Workload(uint64_t seed) : rng_(seed) {}
-  std::array<RailDeviceSample, 2> next(const SocSpec& soc) {
-    if (k_ % 10 == 0) {
-      for (size_t d = 0; d < 2; ++d) {
-        const DeviceSpec& spec = soc.devices[d];
-        opp_[d] = std::uniform_int_distribution<size_t>(0, spec.opps.size() - 1)(rng_);
-        cores_[d] = std::uniform_int_distribution<int>(1, spec.cores)(rng_);
-        u_[d] = std::uniform_real_distribution<double>(0.05, 0.95)(rng_);
-      }
-    }
-    const double ambientC = 30.0 + 5.0 * std::sin(2 * M_PI * k_ / 3000.0);
-    std::array<RailDeviceSample, 2> s;
-    for (size_t d = 0; d < 2; ++d) {
-      const DeviceSpec& spec = soc.devices[d];
-      s[d].opp = spec.opps[opp_[d]];
-      s[d].activeCores = cores_[d];
-      s[d].activity = std::clamp(u_[d] + jitter_(rng_), 0.0, 1.0);
-      s[d].tempC = tempC_[d];
-      const double heatW = dynamicPowerW(spec.dynCoeff, s[d].opp, cores_[d], s[d].activity) + 0.5;
-      const double rThKPerW = d == 0 ? 12.0 : 8.0;
-      tempC_[d] += (ambientC + rThKPerW * heatW - tempC_[d]) / 40.0;
-    }
-    ++k_;
-    return s;
-  }
-
- private:
-  std::mt19937_64 rng_;
-  std::normal_distribution<double> jitter_{0.0, 0.03};
-  long k_ = 0;
-  std::array<size_t, 2> opp_{};
-  std::array<int, 2> cores_{};
-  std::array<double, 2> u_{};
-  std::array<double, 2> tempC_{40.0, 40.0};
-};
 
 // Power the model does not see (other consumers, errors in the reported activity).
 class Unmodelled {
@@ -141,19 +40,6 @@ class Unmodelled {
  private:
   std::mt19937_64 rng_;
   std::normal_distribution<double> gauss_;
-};
-
-struct RailErrors {
-  double cpuDyn = 0, cpuLeak = 0, gpuDyn = 0, gpuLeak = 0, idle = 0;
-  double max() const { return std::max({cpuDyn, cpuLeak, gpuDyn, gpuLeak, idle}); }
-  void take(const RailFit& fit, const JetsonRail& rail) {
-    const auto& t = rail.truth.devices;
-    cpuDyn = std::max(cpuDyn, relErr(fit.rls().theta(0), t[0].dynCoeff));
-    cpuLeak = std::max(cpuLeak, relErr(fit.rls().theta(1), t[0].leakage.refW));
-    gpuDyn = std::max(gpuDyn, relErr(fit.rls().theta(2), t[1].dynCoeff));
-    gpuLeak = std::max(gpuLeak, relErr(fit.rls().theta(3), t[1].leakage.refW));
-    idle = std::max(idle, relErr(fit.rls().theta(4), rail.idleW));
-  }
 };
 
 void record(const char* key, double value) {
@@ -431,6 +317,30 @@ TEST(RailFit, InitRejectsBadRails) {
   EXPECT_FALSE(fit.init(rail.board, missing, 0, RailFitConfig{}).ok());
   RailDeviceSample s;
   EXPECT_TRUE(contains(fit.update(1.0, &s, 1), "before init"));
+}
+
+// The usual RK3588 rig measures all five devices on one 5 V input: a rail holds up to
+// kMaxRailDevices, whose 2n + 1 terms fit one RLS.
+TEST(RailFit, HoldsAsManyDevicesAsTheLargestBoardRail) {
+  JetsonRail rail;
+  SocSpec soc;
+  int devices[kMaxRailDevices + 1];
+  for (size_t d = 0; d <= kMaxRailDevices; ++d) {
+    soc.devices.push_back(rail.board.devices[d % 2]);
+    std::snprintf(soc.devices.back().name, sizeof soc.devices.back().name, "dev%zu", d);
+    devices[d] = static_cast<int>(d);
+  }
+  RailFit fit;
+  ASSERT_TRUE(fit.init(soc, devices, kMaxRailDevices, RailFitConfig{}).ok());
+  EXPECT_EQ(fit.deviceCount(), kMaxRailDevices);
+  std::array<RailDeviceSample, kMaxRailDevices> samples;
+  for (RailDeviceSample& s : samples) {
+    s.opp = soc.devices[0].opps[0];
+    s.activeCores = 1.0;
+    s.activity = 0.5;
+  }
+  EXPECT_TRUE(fit.update(3.0, samples.data(), samples.size()).ok());
+  EXPECT_TRUE(contains(fit.init(soc, devices, kMaxRailDevices + 1, RailFitConfig{}), "devices"));
 }
 
 // ---- ThermalFit ----
