@@ -373,6 +373,17 @@ void Checker::gpios() {
   }
 }
 
+// True if some CPU cluster keeps a core online in `mode` (the kernel cannot offline them all).
+bool keepsACpu(const BoardSpec& board, const PowerMode& mode) {
+  for (const BoardDevice& dev : board.devices) {
+    if (dev.kind != HwDeviceKind::Cpu) continue;
+    const auto cap = std::find_if(mode.caps.begin(), mode.caps.end(),
+                                  [&](const PowerModeCap& c) { return c.device == dev.name; });
+    if (cap == mode.caps.end() || cap->onlineCores != 0) return true;
+  }
+  return false;
+}
+
 void Checker::powerModes() {
   uniqueNames(b_.powerModes, &PowerMode::name, "power_modes", "name");
   resolve(b_.powerModes, b_.powerMode, "power_mode", "power mode");
@@ -394,7 +405,14 @@ void Checker::powerModes() {
       if (caps[c].onlineCores > dev.cores) {
         diag_.report(settingPath(base, c, "online_cores"), "%d, but %s has %d cores",
                      caps[c].onlineCores, dev.name.c_str(), dev.cores);
+      } else if (caps[c].onlineCores == 0 && dev.kind != HwDeviceKind::Cpu) {
+        diag_.report(settingPath(base, c, "online_cores"),
+                     "0 takes a CPU cluster offline; %s is not a CPU cluster", dev.name.c_str());
       }
+    }
+    if (!keepsACpu(b_, b_.powerModes[m])) {
+      diag_.report(base, "mode '%s' takes every CPU cluster offline",
+                   b_.powerModes[m].name.c_str());
     }
   }
 }

@@ -63,7 +63,7 @@ Result<DeviceSpec> deviceSpec(const BoardSpec& board, const BoardDevice& d) {
                        d.thermalZone.c_str());
   }
   s.kind = kKinds[static_cast<int>(d.kind)];
-  s.cores = cap.onlineCores > 0 ? std::min(d.cores, cap.onlineCores) : d.cores;
+  s.cores = cap.onlineCores >= 0 ? std::min(d.cores, cap.onlineCores) : d.cores;
   std::copy(d.flopsPerCycle.begin(), d.flopsPerCycle.end(), s.flopsPerCycle.begin());
   s.dynCoeff = d.dynCoeff;
   s.leakage.refW = d.leakage.refW;
@@ -73,7 +73,7 @@ Result<DeviceSpec> deviceSpec(const BoardSpec& board, const BoardDevice& d) {
   s.idleW = d.idleW;
   s.maxBandwidthBps = d.maxBandwidthBps;
   s.defaultEta = d.eta;
-  s.alwaysPowered = d.alwaysPowered;
+  s.alwaysPowered = d.alwaysPowered && s.cores > 0;  // an offline cluster is power-gated
   return s;
 }
 

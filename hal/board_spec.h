@@ -103,7 +103,7 @@ struct BoardGpio {
 struct PowerModeCap {
   std::string device;
   uint64_t maxFreqHz = 0;  // 0: no cap
-  int onlineCores = 0;     // 0: all
+  int onlineCores = -1;    // -1 (not given): all; 0: a CPU cluster taken offline whole
 };
 struct PowerMode {
   std::string name;  // "MAXN_SUPER"

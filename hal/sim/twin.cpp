@@ -352,7 +352,7 @@ void BoardTwin::applyPowerMode() {
       if (i < 0) continue;
       Device& d = devices_[static_cast<size_t>(i)];
       if (cap.maxFreqHz > 0) d.modeCap = oppAtMost(d, cap.maxFreqHz);
-      if (!d.cpu || cap.onlineCores <= 0) continue;
+      if (!d.cpu || cap.onlineCores < 0) continue;
       for (size_t k = static_cast<size_t>(cap.onlineCores); k < d.cpus.size(); ++k) {
         if (d.cpus[k] == 0) continue;  // cpu0 cannot go offline
         tree_->writeCpuOnline(d.cpus[k], false);

@@ -143,7 +143,7 @@ TEST(BoardConfig, MiniBoardReadsIntoTheExpectedValues) {
   EXPECT_EQ(b.powerModes[0].caps[0].device, "big");
   EXPECT_EQ(b.powerModes[0].caps[0].maxFreqHz, 1300000000u);
   EXPECT_EQ(b.powerModes[0].caps[0].onlineCores, 1);
-  EXPECT_EQ(b.powerModes[0].caps[1].onlineCores, 0);
+  EXPECT_EQ(b.powerModes[0].caps[1].onlineCores, -1);  // not given: all
   EXPECT_TRUE(b.powerModes[1].caps.empty());
 
   const TwinParams& t = b.twin;
@@ -432,6 +432,14 @@ const ErrorCase kModeCases[] = {
      "power_modes.[0].caps.[0].max_mhz", "700 is below big's lowest OPP (800 MHz)", nullptr},
     {"CapOnlineCoresAboveCores", "online_cores = 1;", "online_cores = 3;",
      "power_modes.[0].caps.[0].online_cores", "3, but big has 2 cores", nullptr},
+    {"CapOfflinesAGpu", "{ device = \"gpu\"; max_mhz = 200; }",
+     "{ device = \"gpu\"; max_mhz = 200; online_cores = 0; }",
+     "power_modes.[0].caps.[1].online_cores",
+     "0 takes a CPU cluster offline; gpu is not a CPU cluster", nullptr},
+    {"ModeOfflinesEveryCpu", "caps = ( { device = \"big\"; max_mhz = 1300; online_cores = 1; },",
+     "caps = ( { device = \"big\"; online_cores = 0; }, { device = \"little\"; online_cores = 0; "
+     "},",
+     "power_modes.[0].caps", "mode 'LOW' takes every CPU cluster offline", nullptr},
     {"VrmEfficiencyAboveOne", "vrm_efficiency = 0.85;", "vrm_efficiency = 1.2;",
      "twin.vrm_efficiency", "1.2 is outside (0, 1]", nullptr},
     {"TwinUnknownDevice", "devices = ( { device = \"big\";", "devices = ( { device = \"bigger\";",

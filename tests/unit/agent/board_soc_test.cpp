@@ -86,6 +86,17 @@ TEST(BoardSoc, TheActivePowerModeCapsOppsAndCores) {
   EXPECT_EQ(max.devices[deviceIndex(max, "big")].cores, 2);
 }
 
+TEST(BoardSoc, AClusterAModeTakesOfflineHasNoCoresAndIsGated) {
+  BoardSpec board = load(test::miniBoard());
+  board.powerModes[0].caps[0].onlineCores = 0;  // "big" offline in LOW
+  const SocSpec soc = socOf(board);
+  const DeviceSpec& big = soc.devices[deviceIndex(soc, "big")];
+  EXPECT_EQ(big.cores, 0);
+  EXPECT_FALSE(big.alwaysPowered);
+  EXPECT_DOUBLE_EQ(peakFlops(big, big.opps[0], big.cores, DataType::Fp32), 0.0);
+  EXPECT_TRUE(soc.devices[deviceIndex(soc, "little")].alwaysPowered);
+}
+
 TEST(BoardSoc, ZonesRailsAndScalars) {
   const BoardSpec board = load(test::miniBoard());
   const SocSpec soc = socOf(board);

@@ -176,7 +176,7 @@ TEST(TwinControl, PowerModeCapsAndOfflinesCores) {
   BoardSpec spec = test::rk3588TwinSpec();
   PowerMode low;
   low.name = "LOW";
-  low.caps = {{"a76_0", 1800000000, 0}, {"a55", 0, 2}};
+  low.caps = {{"a76_0", 1800000000, -1}, {"a55", 0, 2}};
   spec.powerModes = {low};
   spec.powerMode = "LOW";
   TwinRig rig(spec, performance());
@@ -195,6 +195,20 @@ TEST(TwinControl, PowerModeCapsAndOfflinesCores) {
   ASSERT_TRUE(policy.value()->setMaxLimitHz(2400000000).ok());
   rig.twin->step(0.01);
   EXPECT_DOUBLE_EQ(policy.value()->readCurHz().value, 1.8e9);
+}
+
+// online_cores = 0 takes a whole cluster offline (nvpmodel's 7 W mode on the Orin Nano).
+TEST(TwinControl, PowerModeTakesAWholeClusterOffline) {
+  BoardSpec spec = test::rk3588TwinSpec();
+  PowerMode low;
+  low.name = "LOW";
+  low.caps = {{"a76_1", 0, 0}};
+  spec.powerModes = {low};
+  spec.powerMode = "LOW";
+  TwinRig rig(spec, performance());
+  ASSERT_TRUE(rig.ok()) << rig.error.message();
+  rig.twin->step(0.01);
+  EXPECT_EQ(rig.twin->onlineCpus(), CpuSet::range(0, 5));
 }
 
 TEST(TwinControl, CpusetThroughTheCgroup2BackendMovesThreads) {
