@@ -352,7 +352,11 @@ void BoardTwin::applyPowerMode() {
       if (i < 0) continue;
       Device& d = devices_[static_cast<size_t>(i)];
       if (cap.maxFreqHz > 0) d.modeCap = oppAtMost(d, cap.maxFreqHz);
-      if (!d.cpu || cap.onlineCores < 0) continue;
+      if (cap.onlineCores < 0) continue;
+      if (!d.cpu) {  // SMs or NPU cores gated: fewer units compute, switch and leak
+        d.onlineCores = std::clamp(cap.onlineCores, 1, d.onlineCores);
+        continue;
+      }
       for (size_t k = static_cast<size_t>(cap.onlineCores); k < d.cpus.size(); ++k) {
         if (d.cpus[k] == 0) continue;  // cpu0 cannot go offline
         tree_->writeCpuOnline(d.cpus[k], false);
@@ -573,7 +577,7 @@ void BoardTwin::runWorkloads(double dtS) {
     r.cpu = d.cpu;
     r.available = !d.lost && !shutDown();
     double hz = static_cast<double>(curFreqHz(static_cast<int>(i)));
-    double units = d.cpu ? 1.0 : std::max(b.cores, 1);
+    double units = d.cpu ? 1.0 : d.onlineCores;
     for (size_t w = 0; w < kWorkTypes; ++w)
       r.flopsPerS[w] = b.flopsPerCycle[w] * hz * units * d.phys.computeEfficiency;
     double cap = b.maxBandwidthBps > 0.0 ? b.maxBandwidthBps : dramBandwidthBps_;
@@ -608,7 +612,7 @@ void BoardTwin::updatePower(double dtS) {
     } else {
       double act = std::min(1.0, solver_.deviceBusyS(i) / dtS);
       d.util = act;
-      dyn = std::max(b.cores, 1) * twin::dynamicPowerW(d.phys.dynCoeff, hz, opp.voltV, act);
+      dyn = d.onlineCores * twin::dynamicPowerW(d.phys.dynCoeff, hz, opp.voltV, act);
       bool used = false;
       for (const twin::Workload& w : workloads_)
         used = used || (w.device == static_cast<int>(i) && w.state == WorkloadState::Running);
@@ -618,8 +622,8 @@ void BoardTwin::updatePower(double dtS) {
       d.powerW = 0.0;
       continue;
     }
-    double share =
-        d.cpu ? static_cast<double>(d.onlineCores) / static_cast<double>(d.cpus.size()) : 1.0;
+    double share = static_cast<double>(d.onlineCores) /
+                   (d.cpu ? static_cast<double>(d.cpus.size()) : std::max(b.cores, 1));
     double tempC = d.zone >= 0 ? zones_[static_cast<size_t>(d.zone)].temps.dieC : ambientC_;
     double leak = twin::bsimLeakageW(d.phys, opp.voltV, tempC) * share;
     d.powerW = dyn + leak + d.phys.idleW * share;

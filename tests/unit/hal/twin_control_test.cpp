@@ -211,6 +211,36 @@ TEST(TwinControl, PowerModeTakesAWholeClusterOffline) {
   EXPECT_EQ(rig.twin->onlineCpus(), CpuSet::range(0, 5));
 }
 
+// A mode that gates GPU cores (nvpmodel's TPC_PG_MASK): half the cores give half the prompt rate
+// (prefill is compute-bound) and draw about half the power.
+TEST(TwinControl, PowerModeGatesAcceleratorCores) {
+  auto run = [](int onlineCores, double* promptTokensPerS, double* powerW) {
+    BoardSpec spec = test::rk3588TwinSpec();
+    PowerMode mode;
+    mode.name = "M";
+    mode.caps = {{"gpu", 0, onlineCores}};
+    spec.powerModes = {mode};
+    spec.powerMode = "M";
+    TwinRig rig(spec, performance());
+    ASSERT_TRUE(rig.ok()) << rig.error.message();
+    LlmWorkloadSpec w = test::tinyLlama(1, CpuSet(), "gpu-llm");
+    w.device = "gpu";
+    w.promptTokens = 512;
+    ASSERT_TRUE(rig.twin->addWorkload(w).ok());
+    rig.twin->step(0.05);
+    *powerW = rig.twin->devicePowerW(rig.twin->deviceIndex("gpu"));
+    rig.twin->step(5.0);
+    ASSERT_TRUE(rig.twin->workload(0).prefillDone);
+    *promptTokensPerS = rig.twin->workload(0).promptTokensPerS;
+  };
+  double fullRate = 0, fullW = 0, halfRate = 0, halfW = 0;
+  run(4, &fullRate, &fullW);  // the Mali-G610 MP4 of the test spec
+  run(2, &halfRate, &halfW);
+  EXPECT_NEAR(halfRate / fullRate, 0.5, 0.05);
+  EXPECT_LT(halfW, 0.6 * fullW);
+  EXPECT_GT(halfW, 0.4 * fullW);
+}
+
 TEST(TwinControl, CpusetThroughTheCgroup2BackendMovesThreads) {
   cpusetMovesThreads(CgroupVersion::V2);
 }
