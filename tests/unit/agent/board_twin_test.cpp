@@ -46,7 +46,7 @@ LlmWorkloadSpec decode(int threads, CpuSet cpus) {
   w.hiddenWidth = 2048;
   w.kvWidth = 256;
   w.contextTokens = 256;
-  w.promptTokens = 16;
+  w.promptTokens = 4;
   w.outputTokens = 1000;
   w.threads = threads;
   w.cpus = cpus;
@@ -77,7 +77,7 @@ TEST(BoardTwinFiles, EveryBoardFileDrivesTheRealBackends) {
     ASSERT_NE(cpu, nullptr);
     auto id = twin.addWorkload(decode(cpu->cores, cpu->cpus));
     ASSERT_TRUE(id.ok()) << id.error().message();
-    twin.step(1.0);
+    twin.step(3.0);
     EXPECT_GT(twin.workload(id.value()).tokensGenerated, 0);
 
     for (size_t r = 0; r < spec.rails.size(); ++r) {
@@ -97,15 +97,17 @@ TEST(BoardTwinFiles, EveryBoardFileDrivesTheRealBackends) {
         powerW += s.powerW;
       }
       ASSERT_EQ(valid, 1) << monitor.value()->lastError().message();
-      bool carries = !rail.feeds.empty() || rail.carriesBase;
-      for (const BoardRail& child : spec.rails)
-        carries = carries || (child.parent == rail.name && !child.feeds.empty());
-      // What the twin put on the rail, as the chip quantises it (a rail that feeds nothing
-      // modelled reads about 0 W).
+      // What the twin put on the rail, as the chip reads it: averaged over its conversion window
+      // and quantised (an INA3221 at 19 V resolves ~0.4 W). A rail that feeds nothing the twin
+      // models (a DRAM or SoC-fabric rail), or only a power-gated device, reads about 0 W.
       double truthW = twin.railPowerW(twin.railIndex(rail.name));
-      EXPECT_NEAR(powerW, truthW, 0.05 * truthW + 0.05);
-      if (carries) EXPECT_GT(powerW, 0.1);
-      if (rail.maxCurrentA > 0.0) EXPECT_LT(powerW, rail.maxCurrentA * rail.busV);
+      EXPECT_NEAR(powerW, truthW, 0.15 * truthW + 0.6);
+      if (truthW > 0.5) {
+        EXPECT_GT(powerW, 0.1);
+      }
+      if (rail.maxCurrentA > 0.0) {
+        EXPECT_LT(powerW, rail.maxCurrentA * rail.busV);
+      }
     }
 
     for (const BoardZone& z : spec.zones) {
