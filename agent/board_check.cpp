@@ -39,28 +39,6 @@ class NoI2cBus final : public I2cBusProvider, public I2cBus {
   char name_[16] = {};
 };
 
-// The monitor of one rail on its own (the other channels of an INA3221 disabled).
-PowerMonitorSpec monitorSpec(const BoardRail& r) {
-  PowerMonitorSpec spec;
-  spec.backend = r.backend;
-  spec.i2cBus = r.i2cBus;
-  spec.ina.addr = static_cast<uint8_t>(r.address);
-  spec.ina.averages = r.averages;
-  spec.ina.busConvUs = r.convUs;
-  spec.ina.shuntConvUs = r.convUs;
-  for (InaChannelConfig& ch : spec.ina.channels)
-    ch.enabled = false;
-  spec.ina.channels[r.channel] = InaChannelConfig{r.shuntOhm, r.maxCurrentA, true};
-  spec.hwmon.chip = r.hwmonChip;
-  if (!r.hwmonLabel.empty()) spec.hwmon.labels.push_back(r.hwmonLabel);
-  if (r.i2cBus >= 0 && r.address > 0) {
-    char device[32];
-    snprintf(device, sizeof device, "%d-%04x", r.i2cBus, r.address);
-    spec.hwmon.i2cDevice = device;
-  }
-  return spec;
-}
-
 class Checker {
  public:
   Checker(const BoardSpec& board, BoardDiagnostics& diag) : b_(board), diag_(diag) {}
@@ -293,7 +271,7 @@ void Checker::railChip(size_t i) {
   MonotonicClock clock;
   SettingsJournal journal;
   HalContext hal{SysRoot(), clock, journal, noBus};
-  auto monitor = createPowerMonitor(monitorSpec(r), hal);
+  auto monitor = createPowerMonitor(railMonitorSpec(r), hal);
   if (!monitor.ok()) diag_.report(at, "%s", monitor.error().message());
 }
 
@@ -430,6 +408,27 @@ void Checker::twin() {
 }
 
 }  // namespace
+
+PowerMonitorSpec railMonitorSpec(const BoardRail& r) {
+  PowerMonitorSpec spec;
+  spec.backend = r.backend;
+  spec.i2cBus = r.i2cBus;
+  spec.ina.addr = static_cast<uint8_t>(r.address);
+  spec.ina.averages = r.averages;
+  spec.ina.busConvUs = r.convUs;
+  spec.ina.shuntConvUs = r.convUs;
+  for (InaChannelConfig& ch : spec.ina.channels)
+    ch.enabled = false;
+  spec.ina.channels[r.channel] = InaChannelConfig{r.shuntOhm, r.maxCurrentA, true};
+  spec.hwmon.chip = r.hwmonChip;
+  if (!r.hwmonLabel.empty()) spec.hwmon.labels.push_back(r.hwmonLabel);
+  if (r.i2cBus >= 0 && r.address > 0) {
+    char device[32];
+    snprintf(device, sizeof device, "%d-%04x", r.i2cBus, r.address);
+    spec.hwmon.i2cDevice = device;
+  }
+  return spec;
+}
 
 void checkBoard(const BoardSpec& board, BoardDiagnostics& diag) {
   Checker(board, diag).run();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "agent/board_diagnostics.h"
+#include "hal/backends.h"
 #include "hal/board_spec.h"
 
 namespace qeil {
@@ -10,5 +11,9 @@ namespace qeil {
 // order, rails that the HAL can build, CPU sets that do not overlap. Single values were range-
 // checked while reading. Problems go to `diag` at the setting they concern.
 void checkBoard(const BoardSpec& board, BoardDiagnostics& diag);
+
+// The power monitor of one rail on its own, as the HAL builds it from the board file (the
+// other channels of an INA3221 disabled).
+PowerMonitorSpec railMonitorSpec(const BoardRail& rail);
 
 }  // namespace qeil

@@ -23,7 +23,9 @@ SUDO=()
 # libclang-rt-14-dev, which clang-14 only recommends.
 NATIVE=(build-essential cmake pkg-config clang-format clang-tidy clang libclang-rt-14-dev
   libgpiod-dev libi2c-dev libevent-dev libconfig++-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev rapidjson-dev)
+# rapidjson-dev (bench/twin_validate reads board-data.json) is Architecture: all, header-only:
+# nothing for arm64, where the benches are not built.
 # libevent-dev is not Multi-Arch: same in bookworm: libevent-dev:arm64 would remove the native one.
 # The arm64 runtime libraries come from apt and only the arm64 lib dir of libevent-dev:arm64 is
 # unpacked beside them (the headers are identical for amd64 and arm64).

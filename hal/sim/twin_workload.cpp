@@ -156,14 +156,15 @@ double WorkloadSolver::layerTimeS(const Workload& w, const Slots& slots, const P
 }
 
 void WorkloadSolver::addBusy(const Workload& w, const Slots& slots, const PassCost& c,
-                             const Inputs& in, double layers) {
+                             const Inputs& in, double layers, double layerS) {
   bytesMoved_ += layers * c.bytes / w.spec.layers;
   if (w.device >= 0) {
     deviceBusyS_[w.device] += layers * deviceWorkS(w, c, in);
     return;
   }
+  double spinS = w.spec.spinWait ? layerS : 0.0;
   for (const Slot& s : slots)
-    cpuBusyS_[s.cpu] += layers * s.threads * threadTimeS(w, s.cpu, c, in);
+    cpuBusyS_[s.cpu] += layers * std::max(s.threads * threadTimeS(w, s.cpu, c, in), spinS);
 }
 
 void WorkloadSolver::progress(Workload& w, const Slots& slots, const Inputs& in, double dtS) {
@@ -177,7 +178,7 @@ void WorkloadSolver::progress(Workload& w, const Slots& slots, const Inputs& in,
     double need = left * t;
     double spent = std::min(need, remaining);
     double done = spent >= need ? left : spent / t;
-    addBusy(w, slots, c, in, done);
+    addBusy(w, slots, c, in, done, t);
     remaining -= spent;
     (w.prefillDone ? w.decodeS : w.prefillS) += spent;
     if (spent < need) {

@@ -44,6 +44,10 @@ struct LlmWorkloadSpec {
   CpuSet cpus;
   // Start the next run as soon as one completes (sustained load).
   bool repeat = false;
+  // CPU workloads: threads that finish their share of a layer busy-wait for the slowest one, as
+  // llama.cpp's do (ggml_barrier spins on an atomic with a CPU-relax hint, it does not sleep),
+  // so every core of the run switches for the whole layer. false: waiting cores idle.
+  bool spinWait = true;
 };
 
 enum class WorkloadState { Running, Done, Crashed };
@@ -156,8 +160,9 @@ class WorkloadSolver {
   // An accelerator's work per layer (one workload alone on it).
   double deviceWorkS(const Workload& w, const PassCost& c, const Inputs& in) const;
   void progress(Workload& w, const Slots& slots, const Inputs& in, double dtS);
+  // `layerS`: the layer's time, what a spinning thread's core is busy for.
   void addBusy(const Workload& w, const Slots& slots, const PassCost& c, const Inputs& in,
-               double layers);
+               double layers, double layerS);
   double threadTimeS(const Workload& w, int cpu, const PassCost& c, const Inputs& in) const;
 
   std::vector<int> cpuThreads_;   // threads sharing each CPU
