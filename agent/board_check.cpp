@@ -88,6 +88,7 @@ class Checker {
   void zones();
   void trips(size_t z);
   void rails();
+  void railShares();
   void railChip(size_t i);
   void sharedChip(size_t i, size_t j);
   bool isAncestor(int ancestor, int rail) const;
@@ -228,6 +229,31 @@ void Checker::rails() {
   }
   railParents();
   railFeeds();
+  railShares();
+}
+
+// Base power and DRAM power are each counted on one rail (and its ancestors) at most.
+void Checker::railShares() {
+  // Nothing to compare with when the board's own base_w is missing or already wrong.
+  if (!diag_.has("base_w") || diag_.reportedUnder("base_w")) return;
+  double sumW = 0.0;
+  int dramRail = -1;
+  for (size_t i = 0; i < b_.rails.size(); ++i) {
+    const BoardRail& r = b_.rails[i];
+    sumW += r.baseW;
+    if (r.baseW > 0.0 && sumW > b_.baseW * (1.0 + 1e-9)) {
+      diag_.report(settingPath("power_rails", i, "base_w"),
+                   "rails up to here carry %g W of base power, more than the board's base_w %g",
+                   sumW, b_.baseW);
+    }
+    if (!r.carriesDram) continue;
+    if (dramRail >= 0) {
+      diag_.report(settingPath("power_rails", i, "carries_dram"),
+                   "%s already carries DRAM power (a parent rail includes it by itself)",
+                   settingPath("power_rails", static_cast<size_t>(dramRail)).c_str());
+    }
+    dramRail = static_cast<int>(i);
+  }
 }
 
 void Checker::railChip(size_t i) {

@@ -164,7 +164,8 @@ const BoardField<BoardRail> kRailFields[] = {
        v.get(r.busV, Limits{0.0, 60.0, true});
      }},
     {"feeds", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.feeds); }},
-    {"carries_base", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.carriesBase); }},
+    {"base_w", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.baseW, kNonNegative); }},
+    {"carries_dram", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.carriesDram); }},
     {"parent", kOptional, [](BoardItem& v, BoardRail& r) { readName(v, r.parent); }},
     {"alert_gpio", kOptional, [](BoardItem& v, BoardRail& r) { readName(v, r.alertGpio); }},
 };

@@ -109,7 +109,8 @@ Result<RailSpec> railSpec(const BoardSpec& board, const BoardRail& r) {
     s.devices.push_back(d);
   }
   s.parent = indexByName(board.rails, r.parent);
-  s.carriesBase = r.carriesBase;
+  s.baseW = r.baseW;
+  s.carriesDram = r.carriesDram;
   return s;
 }
 

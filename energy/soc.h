@@ -71,7 +71,8 @@ struct RailSpec {
   char name[32] = {};
   FixedVector<int, kMaxRailDevices> devices;  // indices into SocSpec::devices
   int parent = -1;                            // index into SocSpec::rails; -1: top level
-  bool carriesBase = false;                   // the rest of the board is on it too
+  double baseW = 0.0;                         // base power on it, sub-rails excluded
+  bool carriesDram = false;                   // DRAM traffic power flows through it
 };
 
 struct SocSpec {

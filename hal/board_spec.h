@@ -85,7 +85,8 @@ struct BoardRail {
   int convUs = 0;                  // 0: the chip's default
   double busV = 5.0;               // nominal supply voltage of the rail (the twin drives it)
   std::vector<std::string> feeds;  // devices whose power this rail carries
-  bool carriesBase = false;        // the rest of the board (base power) is on this rail
+  double baseW = 0.0;              // the part of BoardSpec::baseW on this rail, sub-rails excluded
+  bool carriesDram = false;        // DRAM traffic power (dramJPerByte) flows through this rail
   std::string parent;              // the rail this one is a sub-rail of; empty: top level
   std::string alertGpio;           // a BoardGpio wired to the chip's ALERT pin
 };

@@ -247,7 +247,8 @@ Status BoardTwin::initRails() {
     const BoardRail& b = spec_.rails[r];
     Rail& rail = rails_[r];
     rail.busV = b.busV > 0.0 ? b.busV : 5.0;
-    rail.base = b.carriesBase;
+    rail.baseW = b.baseW;
+    rail.dram = b.carriesDram;
     auto addFeeds = [&](const BoardRail& from) -> Status {
       for (const std::string& name : from.feeds) {
         int d = deviceIndex(name);
@@ -264,7 +265,8 @@ Status BoardTwin::initRails() {
     for (const BoardRail& child : spec_.rails) {
       if (st.ok() && child.parent == b.name) {
         st = addFeeds(child);
-        rail.base = rail.base || child.carriesBase;
+        rail.baseW += child.baseW;
+        rail.dram = rail.dram || child.carriesDram;
       }
     }
     if (!st.ok()) return st;
@@ -652,9 +654,8 @@ void BoardTwin::updateRails(double dtS) {
     if (!off) {
       for (int d : r.devices)
         p += devices_[static_cast<size_t>(d)].powerW;
-      if (r.base) p += dramW_;
-      p /= vrm;
-      if (r.base) p += spec_.baseW;
+      if (r.dram) p += dramW_;
+      p = p / vrm + r.baseW;
     }
     r.powerW = p;
     r.energyJ += p * dtS;

@@ -179,7 +179,8 @@ class BoardTwin final : public I2cBusProvider {
   };
   struct Rail {
     std::vector<int> devices;
-    bool base = false;
+    double baseW = 0.0;  // base power through it (its own and its sub-rails')
+    bool dram = false;   // DRAM traffic power flows through it
     double busV = 5.0;
     InaChipModel* chip = nullptr;
     int channel = 0;

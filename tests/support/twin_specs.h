@@ -149,7 +149,8 @@ inline BoardSpec rk3588TwinSpec() {
   vin.convUs = 1100;
   vin.busV = 5.1;
   vin.feeds = {"a55", "a76_0", "a76_1", "gpu", "npu"};
-  vin.carriesBase = true;
+  vin.baseW = s.baseW;
+  vin.carriesDram = true;
   s.rails.push_back(vin);
 
   TwinParams& t = s.twin;

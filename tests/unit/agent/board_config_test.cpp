@@ -121,7 +121,8 @@ TEST(BoardConfig, MiniBoardReadsIntoTheExpectedValues) {
   EXPECT_EQ(vin.averages, 16);
   EXPECT_EQ(vin.convUs, 1100);
   EXPECT_EQ(vin.feeds, (std::vector<std::string>{"little", "big", "gpu"}));
-  EXPECT_TRUE(vin.carriesBase);
+  EXPECT_DOUBLE_EQ(vin.baseW, 1.50);
+  EXPECT_TRUE(vin.carriesDram);
   EXPECT_EQ(vin.alertGpio, "ina_alert");
   EXPECT_EQ(b.rails[1].channel, 1);
   EXPECT_EQ(b.rails[1].parent, "VIN");
@@ -390,8 +391,15 @@ const ErrorCase kRailCases[] = {
     {"UnknownParent", "feeds = [ \"gpu\" ];\n    parent = \"VIN\";",
      "feeds = [ \"gpu\" ];\n    parent = \"VIN2\";", "power_rails.[1].parent",
      "no rail named 'VIN2'", "parent = \"VIN2\"", 2},
-    {"ParentCycle", "carries_base = true;", "carries_base = true; parent = \"VDD_GPU\";",
+    {"ParentCycle", "carries_dram = true;", "carries_dram = true; parent = \"VDD_GPU\";",
      "power_rails.[0].parent", "the parent chain of 'VIN' loops back to it", nullptr, 2},
+    {"RailsCarryMoreBaseThanTheBoard", "feeds = [ \"gpu\" ];\n    parent",
+     "feeds = [ \"gpu\" ];\n    base_w = 0.25;\n    parent", "power_rails.[1].base_w",
+     "rails up to here carry 1.75 W of base power, more than the board's base_w 1.5",
+     "base_w = 0.25"},
+    {"DramOnTwoRails", "feeds = [ \"gpu\" ];\n    parent",
+     "feeds = [ \"gpu\" ];\n    carries_dram = true;\n    parent", "power_rails.[1].carries_dram",
+     "power_rails.[0] already carries DRAM power", "carries_dram = true;\n    parent"},
     {"DeviceOnUnrelatedRails", "feeds = [ \"little\", \"big\" ];\n    parent = \"VIN\";",
      "feeds = [ \"little\", \"big\" ];", "power_rails.[2].feeds",
      "'little' is also fed by power_rails.[0] (VIN), neither a parent nor a sub-rail", nullptr, 2},

@@ -82,7 +82,8 @@ power_rails = (
     conv_us = 1100;
     bus_v = 5.0;
     feeds = [ "little", "big", "gpu" ];
-    carries_base = true;
+    base_w = 1.50;
+    carries_dram = true;
     alert_gpio = "ina_alert";
   },
   { name = "VDD_GPU";

@@ -64,7 +64,8 @@ TEST(BoardSoc, Rk3588HasFiveDevicesAndTheA76PeakAt2400Mhz) {
                    3 * 2048.0 * 1e9);  // 6 TOPS int8
   ASSERT_EQ(soc.rails.size(), 1u);
   EXPECT_EQ(soc.rails[0].devices.size(), 5u);
-  EXPECT_TRUE(soc.rails[0].carriesBase);
+  EXPECT_DOUBLE_EQ(soc.rails[0].baseW, 2.0);
+  EXPECT_TRUE(soc.rails[0].carriesDram);
   EXPECT_EQ(soc.rails[0].parent, -1);
   EXPECT_DOUBLE_EQ(soc.dramBandwidthBps, 27.2e9);
   EXPECT_DOUBLE_EQ(soc.memCapacityBytes, 16384.0 * 1024 * 1024);

@@ -87,10 +87,9 @@ Books books(const BoardTwin& twin, const BoardRail& rail) {
   Books b;
   for (const std::string& name : rail.feeds)
     b.devicesJ += twin.deviceEnergyJ(twin.deviceIndex(name));
-  if (rail.carriesBase) {
-    b.dramJ = twin.dramEnergyJ();
-    b.baseJ = twin.baseEnergyJ();
-  }
+  if (rail.carriesDram) b.dramJ = twin.dramEnergyJ();
+  // baseEnergyJ() is the board's whole base power over its on-time; this rail carries its share.
+  if (twin.spec().baseW > 0.0) b.baseJ = twin.baseEnergyJ() * rail.baseW / twin.spec().baseW;
   return b;
 }
 
