@@ -106,6 +106,7 @@ constexpr ModelArch kModels[] = {
      "huggingface.co/MultiRL/qwen3_4b_instruct_sft/blob/main/config.json and "
      "huggingface.co/decompute/slm1/blob/main/config.json (Qwen3ForCausalLM, 2560 x 36 "
      "layers, 40960 positions: Qwen3-4B; neither names its origin)"},
+    {"Qwen3-4B", 4.022e9, 36, 2560, 8 * 128, 151936, true, "Qwen/Qwen3-4B", "as \"Qwen3 4B\""},
     {"Phi-3-mini-4k-instruct", 3.821e9, 32, 3072, 32 * 96, 32064, false,
      "microsoft/Phi-3-mini-4k-instruct",
      "huggingface.co/Alignment-Lab-AI/idfkphi4kiguess/blob/main/config.json (duplicate of "
@@ -143,6 +144,11 @@ constexpr ModelArch kModels[] = {
     {"Gemma 2 9B", 9.242e9, 42, 3584, 8 * 256, 256000, true, "google/gemma-2-9b-it",
      "huggingface.co/thejaminator/gemma-hook-layer-0-step-2000 commit 33738e3 config.json "
      "(\"Copy config.json from google/gemma-2-9b-it\")"},
+    // Gemma 1 2B: multi-query attention (one KV head).
+    {"Gemma 2B", 2.506e9, 18, 2048, 1 * 256, 256000, true, "google/gemma-2b",
+     "huggingface.co/muhammadfiaz/gemma-2b-it commit 717906e config.json (fork of "
+     "google/gemma-2b-it); huggingface.co/MindonFire/gemma-2b config.json (_name_or_path "
+     "google/gemma-2b)"},
     {"SmolLM2 (1.7B)", 1.711e9, 24, 2048, 32 * 64, 49152, true, "HuggingFaceTB/SmolLM2-1.7B",
      "huggingface.co/Sakalti/hamachi-1.7B commit 972a93f config.json (_name_or_path "
      "HuggingFaceTB/SmolLM2-1.7B); huggingface.co/puettmann/SmolMaestra-1.7b-Translation "
@@ -155,6 +161,15 @@ constexpr ModelArch kModels[] = {
     {"SmolLM-135M", 0.1345e9, 30, 576, 3 * 64, 49152, true, "HuggingFaceTB/SmolLM-135M",
      "huggingface.co/HuggingFaceTB/SmolLM-135M-Instruct/blob/main/config.json "
      "(_name_or_path HuggingFaceTB/SmolLM-135M)"},
+    {"SmolLM2-135M", 0.1345e9, 30, 576, 3 * 64, 49152, true, "HuggingFaceTB/SmolLM2-135M",
+     "huggingface.co/Lawrence-K/SmolLM2-FT-Model/blob/main/config.json (_name_or_path "
+     "HuggingFaceTB/SmolLM2-135M)"},
+    // TeleChat2 3B: no GQA (24 KV heads of 3072 / 24 = 128), untied head. vocab_size is
+    // unverified for the 3B: its config.json is not in the searchable copies; 131072 is the
+    // TeleChat2-7B and -115B configs' value (huggingface.co/Tele-AI/TeleChat2-7B config.json).
+    {"TeleChat2 3B", 3.070e9, 24, 3072, 24 * 128, 131072, false, "Tele-AI/TeleChat2-3B",
+     "Tele-AI/TeleChat2 README.md, model structure table (3B: layer_num 24, hidden_size 3072, "
+     "ffn_hidden_size 6144, head_num 24, tie_word_embeddings no, GQA no)"},
 };
 
 // Models the twin does not reproduce, and why (substring of the model name).
