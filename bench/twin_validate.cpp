@@ -62,6 +62,12 @@ constexpr BoardFile kBoards[] = {{"rk3588", "rk3588"},
 
 // A model's architecture from its published config.json (huggingface.co/<repo>/config.json).
 // `streamed` weights per token: every parameter but an untied input embedding (a row lookup).
+// Every row was checked against a config.json read with the search tools: `source` is the
+// model's repository, `checked` the file the values were read from (most are copies of the
+// model's config.json in derived repositories whose config names the model in _name_or_path
+// or in the commit; the architecture fields are copied unchanged there). `params` is the sum
+// over that config's tensors: embedding, attention (with its biases where the config has
+// them), gated MLP, norms and an untied head.
 struct ModelArch {
   const char* model;  // board-data.json's "model"
   double params;
@@ -71,36 +77,99 @@ struct ModelArch {
   int vocab;
   bool tied;
   const char* source;
+  const char* checked;
 };
 constexpr ModelArch kModels[] = {
-    {"Qwen2 0.5B", 0.494e9, 24, 896, 2 * 64, 151936, true, "Qwen/Qwen2-0.5B"},
-    {"Qwen3 0.6B", 0.596e9, 28, 1024, 8 * 128, 151936, true, "Qwen/Qwen3-0.6B"},
+    // The RKLLM table's "Qwen2 0.5B"; Qwen2.5-0.5B has the same dimensions.
+    {"Qwen2 0.5B", 0.494e9, 24, 896, 2 * 64, 151936, true, "Qwen/Qwen2-0.5B",
+     "huggingface.co/Taekyoon/test_qwen_0_5 commit dce823c config.json (_name_or_path "
+     "Qwen/Qwen2-0.5B); rwth-i6/i6_experiments "
+     "users/juanola/experiments/e25_11_13_ctc/configurations/qwen2/qwen2_configs.py"},
+    {"Qwen3 0.6B", 0.596e9, 28, 1024, 8 * 128, 151936, true, "Qwen/Qwen3-0.6B",
+     "huggingface.co/TensorStack/TextEncoder/blob/main/Qwen-3-06B/config.json"},
     {"TinyLLAMA 1.1B", 1.100e9, 22, 2048, 4 * 64, 32000, false,
-     "TinyLlama/TinyLlama-1.1B-Chat-v1.0"},
+     "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+     "huggingface.co/dpastushenkov/TinyLlama-1.1B-Chat-v1.0-openvino/blob/main/config.json "
+     "(_name_or_path TinyLlama/TinyLlama-1.1B-Chat-v1.0)"},
     {"TinyLlama 1.1B", 1.100e9, 22, 2048, 4 * 64, 32000, false,
-     "TinyLlama/TinyLlama-1.1B-Chat-v1.0"},
-    {"InternLM2 1.8B", 1.889e9, 24, 2048, 8 * 128, 92544, false, "internlm/internlm2-chat-1_8b"},
+     "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+     "huggingface.co/dpastushenkov/TinyLlama-1.1B-Chat-v1.0-openvino/blob/main/config.json "
+     "(_name_or_path TinyLlama/TinyLlama-1.1B-Chat-v1.0)"},
+    {"InternLM2 1.8B", 1.889e9, 24, 2048, 8 * 128, 92544, false, "internlm/internlm2-chat-1_8b",
+     "huggingface.co/recogna-nlp/internlm2-chat-1_8b-ultracabrita config.json (_name_or_path "
+     "models--internlm--internlm2-chat-1_8b snapshot)"},
     {"DeepSeek-R1-Distill-Qwen-1.5B", 1.777e9, 28, 1536, 2 * 128, 151936, false,
-     "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"},
-    {"Qwen3 4B", 4.022e9, 36, 2560, 8 * 128, 151936, true, "Qwen/Qwen3-4B"},
+     "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B",
+     "huggingface.co/oumi-ai/MiniMath-R1-1.5B/blob/main/config.json (_name_or_path "
+     "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B; tie_word_embeddings false)"},
+    {"Qwen3 4B", 4.022e9, 36, 2560, 8 * 128, 151936, true, "Qwen/Qwen3-4B",
+     "huggingface.co/MultiRL/qwen3_4b_instruct_sft/blob/main/config.json and "
+     "huggingface.co/decompute/slm1/blob/main/config.json (Qwen3ForCausalLM, 2560 x 36 "
+     "layers, 40960 positions: Qwen3-4B; neither names its origin)"},
+    {"Qwen3-4B", 4.022e9, 36, 2560, 8 * 128, 151936, true, "Qwen/Qwen3-4B", "as \"Qwen3 4B\""},
     {"Phi-3-mini-4k-instruct", 3.821e9, 32, 3072, 32 * 96, 32064, false,
-     "microsoft/Phi-3-mini-4k-instruct"},
-    {"Phi 3.5 3B", 3.821e9, 32, 3072, 32 * 96, 32064, false, "microsoft/Phi-3.5-mini-instruct"},
-    {"llama3.2:3b", 3.213e9, 28, 3072, 8 * 128, 128256, true, "meta-llama/Llama-3.2-3B"},
-    {"Llama 3.2 3B", 3.213e9, 28, 3072, 8 * 128, 128256, true, "meta-llama/Llama-3.2-3B"},
+     "microsoft/Phi-3-mini-4k-instruct",
+     "huggingface.co/Alignment-Lab-AI/idfkphi4kiguess/blob/main/config.json (duplicate of "
+     "microsoft/Phi-3-mini-4k-instruct)"},
+    {"Phi 3.5 3B", 3.821e9, 32, 3072, 32 * 96, 32064, false, "microsoft/Phi-3.5-mini-instruct",
+     "huggingface.co/twelcone/pii-phi/blob/main/config.json (_name_or_path "
+     "microsoft/Phi-3.5-mini-instruct); vocab_size: "
+     "huggingface.co/ihughes15234/phi_3_5_mini_10k_con4_bthrough/blob/main/config.json"},
+    {"llama3.2:3b", 3.213e9, 28, 3072, 8 * 128, 128256, true, "meta-llama/Llama-3.2-3B",
+     "as \"Llama-3.2-3B-Instruct\" (base and instruct models share the dimensions)"},
+    {"Llama 3.2 3B", 3.213e9, 28, 3072, 8 * 128, 128256, true, "meta-llama/Llama-3.2-3B",
+     "as \"Llama-3.2-3B-Instruct\""},
     {"Llama-3.2-3B-Instruct", 3.213e9, 28, 3072, 8 * 128, 128256, true,
-     "meta-llama/Llama-3.2-3B-Instruct"},
+     "meta-llama/Llama-3.2-3B-Instruct",
+     "huggingface.co/Sidreds06/MHCV1/blob/main/config.json (_name_or_path "
+     "meta-llama/Llama-3.2-3B-Instruct)"},
     {"Llama-3.2-1B-Instruct", 1.236e9, 16, 2048, 8 * 64, 128256, true,
-     "meta-llama/Llama-3.2-1B-Instruct"},
-    {"Llama 2 7B", 6.738e9, 32, 4096, 32 * 128, 32000, false, "meta-llama/Llama-2-7b-hf"},
-    {"Llama 3.1 8B", 8.030e9, 32, 4096, 8 * 128, 128256, false, "meta-llama/Llama-3.1-8B"},
-    {"Qwen2.5 7B", 7.616e9, 28, 3584, 4 * 128, 152064, false, "Qwen/Qwen2.5-7B-Instruct"},
-    {"Gemma 2 2B", 2.614e9, 26, 2304, 4 * 256, 256000, true, "google/gemma-2-2b-it"},
-    {"Gemma 2 9B", 9.242e9, 42, 3584, 8 * 256, 256000, true, "google/gemma-2-9b-it"},
-    {"SmolLM2 (1.7B)", 1.711e9, 24, 2048, 32 * 64, 49152, true, "HuggingFaceTB/SmolLM2-1.7B"},
+     "meta-llama/Llama-3.2-1B-Instruct",
+     "huggingface.co/llmware/llama-3.2-3b-instruct-onnx commit 1fd779b config.json "
+     "(_name_or_path meta-llama/Llama-3.2-1B-Instruct); "
+     "huggingface.co/Emm9625/Llama-3.2-1B-chatml config.json (duplicate of Llama-3.2-1B)"},
+    {"Llama 2 7B", 6.738e9, 32, 4096, 32 * 128, 32000, false, "meta-llama/Llama-2-7b-hf",
+     "huggingface.co/philschmid/Llama-2-7b-hf commit 5cf88ec config.json (_name_or_path "
+     "meta-llama/Llama-2-7b-hf)"},
+    {"Llama 3.1 8B", 8.030e9, 32, 4096, 8 * 128, 128256, false, "meta-llama/Llama-3.1-8B",
+     "huggingface.co/NbAiLab/nb-llama-3.1-8B/blob/main/config.json (_name_or_path "
+     "meta-llama/Llama-3.1-8B)"},
+    {"Qwen2.5 7B", 7.616e9, 28, 3584, 4 * 128, 152064, false, "Qwen/Qwen2.5-7B-Instruct",
+     "huggingface.co/osllmai-community/Qwen2.5-7B-Instruct/blob/main/config.json "
+     "(_name_or_path Qwen/Qwen2.5-7B-Instruct)"},
+    // Gemma configs leave tie_word_embeddings at the class default (true).
+    {"Gemma 2 2B", 2.614e9, 26, 2304, 4 * 256, 256000, true, "google/gemma-2-2b-it",
+     "huggingface.co/ModelSpace/GemmaX2-28-2B-Pretrain/blob/main/config.json (continued "
+     "pretraining of Gemma2-2B, same dimensions)"},
+    {"Gemma 2 9B", 9.242e9, 42, 3584, 8 * 256, 256000, true, "google/gemma-2-9b-it",
+     "huggingface.co/thejaminator/gemma-hook-layer-0-step-2000 commit 33738e3 config.json "
+     "(\"Copy config.json from google/gemma-2-9b-it\")"},
+    // Gemma 1 2B: multi-query attention (one KV head).
+    {"Gemma 2B", 2.506e9, 18, 2048, 1 * 256, 256000, true, "google/gemma-2b",
+     "huggingface.co/muhammadfiaz/gemma-2b-it commit 717906e config.json (fork of "
+     "google/gemma-2b-it); huggingface.co/MindonFire/gemma-2b config.json (_name_or_path "
+     "google/gemma-2b)"},
+    {"SmolLM2 (1.7B)", 1.711e9, 24, 2048, 32 * 64, 49152, true, "HuggingFaceTB/SmolLM2-1.7B",
+     "huggingface.co/Sakalti/hamachi-1.7B commit 972a93f config.json (_name_or_path "
+     "HuggingFaceTB/SmolLM2-1.7B); huggingface.co/puettmann/SmolMaestra-1.7b-Translation "
+     "config.json (_name_or_path HuggingFaceTB/SmolLM2-1.7B-Instruct)"},
     {"Qwen2.5-Coder-1.5B-Instruct", 1.544e9, 28, 1536, 2 * 128, 151936, true,
-     "Qwen/Qwen2.5-Coder-1.5B-Instruct"},
-    {"SmolLM-135M", 0.1345e9, 30, 576, 3 * 64, 49152, true, "HuggingFaceTB/SmolLM-135M"},
+     "Qwen/Qwen2.5-Coder-1.5B-Instruct",
+     "huggingface.co/tmickleydoyle/Python-Code-Completer/blob/main/config.json "
+     "(_name_or_path unsloth/qwen2.5-coder-1.5b-bnb-4bit: the base model, which the "
+     "instruct model shares the dimensions with)"},
+    {"SmolLM-135M", 0.1345e9, 30, 576, 3 * 64, 49152, true, "HuggingFaceTB/SmolLM-135M",
+     "huggingface.co/HuggingFaceTB/SmolLM-135M-Instruct/blob/main/config.json "
+     "(_name_or_path HuggingFaceTB/SmolLM-135M)"},
+    {"SmolLM2-135M", 0.1345e9, 30, 576, 3 * 64, 49152, true, "HuggingFaceTB/SmolLM2-135M",
+     "huggingface.co/Lawrence-K/SmolLM2-FT-Model/blob/main/config.json (_name_or_path "
+     "HuggingFaceTB/SmolLM2-135M)"},
+    // TeleChat2 3B: no GQA (24 KV heads of 3072 / 24 = 128), untied head. vocab_size is
+    // unverified for the 3B: its config.json is not in the searchable copies; 131072 is the
+    // TeleChat2-7B and -115B configs' value (huggingface.co/Tele-AI/TeleChat2-7B config.json).
+    {"TeleChat2 3B", 3.070e9, 24, 3072, 24 * 128, 131072, false, "Tele-AI/TeleChat2-3B",
+     "Tele-AI/TeleChat2 README.md, model structure table (3B: layer_num 24, hidden_size 3072, "
+     "ffn_hidden_size 6144, head_num 24, tie_word_embeddings no, GQA no)"},
 };
 
 // Models the twin does not reproduce, and why (substring of the model name).
@@ -118,6 +187,8 @@ constexpr Unmodelled kUnmodelled[] = {
     {"Gemma4", "Gemma4 E2B: per-layer embeddings, effective size differs from stored"},
     {"-VL", "vision-language model"},
     {"MiniCPM3", "MiniCPM3: multi-head latent attention (KV width is not heads x head_dim)"},
+    {"MiniCPM4",
+     "MiniCPM4 0.5B: config.json not in the searchable copies, architecture unverified"},
     {"unspecified", "model not named"},
 };
 
