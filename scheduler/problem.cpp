@@ -44,6 +44,17 @@ int errnoOf(Constraint c) {
   }
 }
 
+// MODEL.md §4: one pool, each workload's footprint counted once, wherever it runs.
+double placedBytes(const PlanningProblem& problem) {
+  std::array<double, kMaxWorkloads> footprint{};
+  for (const energy::Phase& p : problem.phases)
+    footprint[p.workload] = std::max(footprint[p.workload], p.footprintBytes);
+  double placed = 0.0;
+  for (double b : footprint)
+    placed += b;
+  return placed;
+}
+
 }  // namespace
 
 const char* constraintName(Constraint c) {
@@ -81,12 +92,7 @@ bool PlanningContext::usable(const PlanningProblem& problem, int phase, int devi
 }
 
 double PlanningContext::cpqSlowdown(const PlanningProblem& problem) const {
-  std::array<double, kMaxWorkloads> footprint{};
-  for (const energy::Phase& p : problem.phases)
-    footprint[p.workload] = std::max(footprint[p.workload], p.footprintBytes);
-  double placed = 0.0;
-  for (double b : footprint)
-    placed += b;
+  const double placed = placedBytes(problem);
   const energy::SocSpec& soc = model_.soc();
   const double rho = energy::memoryPressure(placed, soc.memReservedBytes, soc.memCapacityBytes);
   return 1.0 + energy::cpq(rho, soc.kappaM);
@@ -210,13 +216,7 @@ Status PlanningContext::checkInstance(const PlanningProblem& problem, Constraint
                          p.workload, problem.workloads.size());
     }
   }
-  // MODEL.md §4: one pool, each workload's footprint counted once, wherever it runs.
-  std::array<double, kMaxWorkloads> footprint{};
-  for (const energy::Phase& p : problem.phases)
-    footprint[p.workload] = std::max(footprint[p.workload], p.footprintBytes);
-  double placed = 0.0;
-  for (double b : footprint)
-    placed += b;
+  const double placed = placedBytes(problem);
   const double rho = energy::memoryPressure(placed, soc.memReservedBytes, soc.memCapacityBytes);
   if (!energy::memoryFeasible(rho, soc.rhoMax)) {
     *which = Constraint::Memory;
