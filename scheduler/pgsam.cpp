@@ -28,7 +28,7 @@ uint16_t code(const PhasePlacement& at) {
 
 // §8.4 weight directions over (E, L, U): the policy's own, visited every other period, and the
 // others in turn, so the archive grows along the whole front.
-std::array<double, 3> primaryWeights(Policy policy) {
+Pgsam::Weights primaryWeights(Policy policy) {
   switch (policy) {
     case Policy::EnergyFirst:
       return {0.9, 0.05, 0.05};
@@ -55,9 +55,11 @@ Result<std::unique_ptr<Pgsam>> Pgsam::create(const energy::EnergyModel& model, c
   if (!(config.momentum >= 0.0 && config.momentum < 1.0) || !(config.softmaxTau > 0.0) ||
       !(config.startTemperature > 0.0) || !(config.endTemperature > 0.0) ||
       config.endTemperature > config.startTemperature || config.stagnationWindow < 1 ||
-      config.rotationPeriod < 1 || config.timeBudgetNs <= 0) {
+      !(config.polishShare >= 0.0 && config.polishShare <= 1.0) || config.rotationPeriod < 1 ||
+      config.timeBudgetNs <= 0) {
     return Error::make(EINVAL,
-                       "pgsam: momentum must be in [0, 1), tau, the time budget, the windows and "
+                       "pgsam: momentum and the polish share must be in [0, 1), tau, the time "
+                       "budget, the windows and "
                        "the temperatures positive, the end temperature at most the start");
   }
   return std::unique_ptr<Pgsam>(new Pgsam(model, clock, config));
@@ -155,6 +157,21 @@ void Pgsam::seed(const PlanningProblem& problem, PlanStats* stats) {
     }
   }
   consider(problem, p, stats);
+  // Consolidated: everything a device can run on it (the rest on its fastest device), at its
+  // top and lowest OPP: power-gated devices left idle cost nothing (§6).
+  for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d) {
+    for (int k : {topOpp_[d], 0}) {
+      bool any = false;
+      for (int i = 0; i < phases_; ++i) {
+        const bool here = std::find(usable_[i].begin(), usable_[i].end(), d) != usable_[i].end();
+        any = any || here;
+        const int to = here ? d : context_.fastestDevice(problem, i);
+        p[i] = {to, here ? k : topOpp_[to], cpuCores_[to]};
+      }
+      if (any) consider(problem, p, stats);
+      if (topOpp_[d] <= 0) break;
+    }
+  }
   // The last plan's archive.
   for (int a = 0; a < lastArchiveSize_; ++a) {
     p = lastArchive_[a].placement;
@@ -221,14 +238,16 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   double temperature = config_.startTemperature;
   int lastChange = 0;
   int it = 0;
-  for (; it < config_.maxIterations; ++it) {
+  // The last polishShare of the iteration bound goes to a descent from the policy's best.
+  const int annealIterations =
+      config_.maxIterations - static_cast<int>(config_.polishShare * config_.maxIterations);
+  for (; it < annealIterations; ++it) {
     if (it % kClockEvery == 0 && clock_.nowNs() - startNs > config_.timeBudgetNs) {
       stats.timedOut = true;
       break;
     }
-    if (it - lastChange > config_.stagnationWindow && archiveSize_ > 0) {
-      if (stats.reheated) break;  // converged
-      stats.reheated = true;      // §8.5: once, from the policy's best so far
+    if (it - lastChange > config_.stagnationWindow && archiveSize_ > 0 && !stats.reheated) {
+      stats.reheated = true;  // §8.5: once, from the policy's best so far
       temperature = config_.startTemperature * 0.5;
       current_ = archive_[pick(config_.policy)];
       lastChange = it;
@@ -274,6 +293,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
     current_ = {candidate_.placement, o};
     reward(arm, improvement);
   }
+  if (!stats.timedOut && archiveSize_ > 0) it = polish(problem, it, startNs, &stats);
   stats.iterations = it;
   stats.archiveSize = archiveSize_;
 
@@ -291,6 +311,75 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   plan->objectives = context_.assess(problem, plan->placement, &plan->evaluation);
   ++stats.evaluations;
   return {};
+}
+
+// After the annealing: first-improvement descent from the policy's pick over every workload
+// moved whole to one (device, OPP, all cores) and every single phase's (device, OPP, cores),
+// until a sweep improves nothing or the iteration bound or the time budget is reached. Every
+// neighbour is one iteration; improvements go to the archive, from which the plan is picked.
+// Returns the iteration count.
+int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats) {
+  current_ = archive_[pick(config_.policy)];
+  const Weights w = primaryWeights(config_.policy);
+  bool improved = true;
+  const auto tryCandidate = [&]() {
+    ++it;
+    if (certainlyLate(problem, candidate_.placement)) {
+      ++stats->screened;
+      return;
+    }
+    const Objectives o = lookup(problem, candidate_.placement, stats);
+    if (!o.feasible || !(delta(o, current_.objectives, w) < 0.0)) return;
+    archive(candidate_.placement, o);
+    current_ = {candidate_.placement, o};
+    improved = true;
+  };
+  const auto outOfBudget = [&]() {
+    if (it >= config_.maxIterations) return true;
+    if (it % kClockEvery != 0 || clock_.nowNs() - startNs <= config_.timeBudgetNs) return false;
+    stats->timedOut = true;
+    return true;
+  };
+  while (improved) {
+    improved = false;
+    // A whole workload to one device and OPP (it may leave a device idle, §6).
+    for (int first = 0; first < phases_;) {
+      int end = first;
+      while (end < phases_ && problem.phases[end].workload == problem.phases[first].workload) {
+        ++end;
+      }
+      for (int d : usable_[first]) {
+        bool all = end - first >= 2;
+        for (int i = first + 1; i < end; ++i)
+          all = all && std::find(usable_[i].begin(), usable_[i].end(), d) != usable_[i].end();
+        for (int k = 0; all && k <= topOpp_[d]; ++k) {
+          if (outOfBudget()) return it;
+          candidate_.placement = current_.placement;
+          for (int i = first; i < end; ++i)
+            candidate_.placement[i] = {d, k, cpuCores_[d]};
+          tryCandidate();
+        }
+      }
+      first = end;
+    }
+    for (int i = 0; i < phases_; ++i) {
+      for (int d : usable_[i]) {
+        for (int k = 0; k <= topOpp_[d]; ++k) {
+          // A CPU cluster with each core count, all of them first.
+          for (int c = cpuCores_[d]; c == cpuCores_[d] || c >= 1; --c) {
+            if (outOfBudget()) return it;
+            const PhasePlacement at{d, k, c};
+            const PhasePlacement& now = current_.placement[i];
+            if (at.device == now.device && at.opp == now.opp && at.cores == now.cores) continue;
+            candidate_.placement = current_.placement;
+            candidate_.placement[i] = at;
+            tryCandidate();
+          }
+        }
+      }
+    }
+  }
+  return it;
 }
 
 // The schedule with every phase as fast as alone (§3: contention only slows a phase) bounds

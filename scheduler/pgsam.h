@@ -21,12 +21,14 @@ struct PgsamConfig {
   int cacheCapacity = 4096;
   double momentum = 0.8;           // §8.3 mu
   double softmaxTau = 0.5;         // §8.3 tau, on improvements clipped to [-1, 1]
-  double startTemperature = 0.02;  // accepts a 1.4 % worse step with probability 1/2
+  double startTemperature = 0.05;  // accepts a 3.5 % worse step with probability 1/2
   double endTemperature = 2e-4;    // geometric cooling reaches it at maxIterations
-  // Iterations without an archive change before the one reheat (§8.5), and, after it, before
-  // the search stops as converged.
+  // Iterations without an archive change before the one reheat (§8.5).
   int stagnationWindow = 250;
   int rotationPeriod = 16;  // iterations per weight direction (§8.4)
+  // The share of the iteration bound kept for a first-improvement descent from the policy's
+  // pick once the annealing ends.
+  double polishShare = 0.25;
 };
 
 // MODEL.md §8 PGSAM: Pareto-Guided Simulated Annealing with Momentum. Fixed memory: everything
@@ -49,6 +51,7 @@ class Pgsam final : public Planner {
 
   // Move types and directions (§8.2), each with its momentum score (§8.3).
   enum Arm { kMoveDevice, kOppUp, kOppDown, kSwap, kCoresUp, kCoresDown, kArms };
+  using Weights = std::array<double, 3>;  // over (E, L, U)
 
  private:
   struct State {
@@ -61,13 +64,12 @@ class Pgsam final : public Planner {
     std::array<uint16_t, kMaxPhases> key{};
     Objectives objectives;
   };
-  using Weights = std::array<double, 3>;
-
   Pgsam(const energy::EnergyModel& model, const Clock& clock, const PgsamConfig& config);
 
   Objectives lookup(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
   void seed(const PlanningProblem& problem, PlanStats* stats);
   void consider(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
+  int polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats);
   bool certainlyLate(const PlanningProblem& problem, const energy::Placement& p) const;
   bool applyMove(int arm, energy::Placement* p);
   bool movePhase(energy::Placement* p);
