@@ -1,0 +1,122 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "hal/clock.h"
+#include "scheduler/problem.h"
+
+namespace qeil::scheduler {
+
+struct PgsamConfig {
+  Policy policy = Policy::EnergyFirst;
+  uint64_t seed = 1;
+  int maxIterations = 2000;             // §8.5 hard bound
+  int64_t timeBudgetNs = 5 * kNsPerMs;  // §8.5 time budget, on the planner's Clock
+  int archiveCapacity = 32;             // §8.4
+  // Objectives of placements already evaluated in this solve (a power of two). Annealing
+  // proposes the same neighbours again and again; each costs one full evaluation only once.
+  int cacheCapacity = 4096;
+  double momentum = 0.8;           // §8.3 mu
+  double softmaxTau = 0.5;         // §8.3 tau, on improvements clipped to [-1, 1]
+  double startTemperature = 0.05;  // accepts a 3.5 % worse step with probability 1/2
+  double endTemperature = 2e-4;    // geometric cooling reaches it at maxIterations
+  // Iterations without an archive change before the one reheat (§8.5).
+  int stagnationWindow = 250;
+  int rotationPeriod = 16;  // iterations per weight direction (§8.4)
+  // The share of the iteration bound kept for a first-improvement descent from the policy's
+  // pick once the annealing ends.
+  double polishShare = 0.25;
+};
+
+// MODEL.md §8 PGSAM: Pareto-Guided Simulated Annealing with Momentum. Fixed memory: everything
+// solve() needs (the archive, the evaluation cache, the states) is sized at create(); solve()
+// does not allocate. Same seed, same inputs, same plan, as long as the iteration bound (not the
+// time budget) ends the search.
+class Pgsam final : public Planner {
+ public:
+  static Result<std::unique_ptr<Pgsam>> create(const energy::EnergyModel& model, const Clock& clock,
+                                               const PgsamConfig& config);
+
+  const char* name() const override { return "pgsam"; }
+  Status solve(const PlanningProblem& problem, Plan* plan) override;
+
+  const PgsamConfig& config() const { return config_; }
+  void setPolicy(Policy policy) { config_.policy = policy; }
+  void setSeed(uint64_t seed) { config_.seed = seed; }
+  // The next solve() starts without the last plan's archive (§8.1).
+  void forgetArchive() { lastArchiveSize_ = 0; }
+
+  // Move types and directions (§8.2), each with its momentum score (§8.3).
+  enum Arm { kMoveDevice, kOppUp, kOppDown, kSwap, kCoresUp, kCoresDown, kArms };
+  using Weights = std::array<double, 3>;  // over (E, L, U)
+
+ private:
+  struct State {
+    energy::Placement placement;
+    Objectives objectives;
+  };
+  struct CacheEntry {
+    uint64_t hash = 0;
+    uint32_t generation = 0;
+    std::array<uint16_t, kMaxPhases> key{};
+    Objectives objectives;
+  };
+  Pgsam(const energy::EnergyModel& model, const Clock& clock, const PgsamConfig& config);
+
+  Objectives lookup(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
+  void seed(const PlanningProblem& problem, PlanStats* stats);
+  void consider(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
+  int polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats);
+  bool certainlyLate(const PlanningProblem& problem, const energy::Placement& p) const;
+  bool applyMove(int arm, energy::Placement* p);
+  bool movePhase(energy::Placement* p);
+  bool stepOpp(int dir, energy::Placement* p);
+  bool swapPhases(energy::Placement* p);
+  bool stepCores(int dir, energy::Placement* p);
+  int drawArm();
+  void reward(int arm, double improvement);
+  // The Pareto archive (§8.4).
+  bool dominated(const Objectives& o) const;
+  bool archive(const energy::Placement& p, const Objectives& o);
+  void evictCrowded();
+  int pick(Policy policy) const;
+  double delta(const Objectives& a, const Objectives& b, const Weights& w) const;
+
+  PlanningContext context_;
+  const Clock& clock_;
+  PgsamConfig config_;
+  Rng rng_{1};
+  double coolingAlpha_ = 1.0;
+
+  std::vector<CacheEntry> cache_;
+  uint32_t generation_ = 0;
+  std::vector<State> archive_;
+  int archiveSize_ = 0;
+  std::vector<State> lastArchive_;  // the last plan's archive, a seed of the next solve
+  int lastArchiveSize_ = 0;
+
+  int phases_ = 0;
+  // Per phase: the devices it may use (health, data type, OPP cap).
+  std::array<FixedVector<int, kMaxDevices>, kMaxPhases> usable_{};
+  std::array<int, kMaxDevices> topOpp_{};
+  std::array<int, kMaxDevices> cpuCores_{};         // cores of a CPU cluster, 0 for other devices
+  int cpuPhases_ = 0;                               // phases that can run on some CPU cluster
+  std::array<double, kMaxDevices> bandwidthBps_{};  // min(beta_d, beta_soc)
+  double slowdown_ = 1.0;                           // 1 + CPQ of the instance
+  bool anySlo_ = false;
+
+  State current_;
+  State best_;  // the least violating state seen, when none is feasible yet
+  State candidate_;
+  energy::Evaluation scratch_;
+  Weights scale_{1.0, 1.0, 1.0};
+
+  std::array<double, kArms> score_{};
+  std::array<double, kArms> odds_{};  // exp(score / tau), refreshed when a score changes
+  double oddsSum_ = 0.0;
+};
+
+}  // namespace qeil::scheduler
