@@ -26,6 +26,13 @@ uint16_t code(const PhasePlacement& at) {
   return static_cast<uint16_t>((at.device + 1) | (at.opp << 4) | ((at.cores & 0x7f) << 9));
 }
 
+bool same(const Placement& a, const Placement& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (code(a[i]) != code(b[i])) return false;
+  }
+  return true;
+}
+
 // §8.4 weight directions over (E, L, U): the policy's own, visited every other period, and the
 // others in turn, so the archive grows along the whole front.
 Pgsam::Weights primaryWeights(Policy policy) {
@@ -201,6 +208,14 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   anySlo_ = false;
   for (const WorkloadSpec& w : problem.workloads)
     anySlo_ = anySlo_ || w.sloS < kNoSlo;
+  workloads_ = 0;
+  for (int i = 0; i < phases_; ++i) {
+    if (i == 0 || problem.phases[i].workload != problem.phases[i - 1].workload) {
+      workloadFirst_[workloads_++] = i;
+    }
+  }
+  workloadFirst_[workloads_] = phases_;
+  bool anyGated = false;
   for (int i = 0; i < phases_; ++i) {
     usable_[i].clear();
     bool cpu = false;
@@ -208,6 +223,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
       if (!context_.usable(problem, i, d)) continue;
       usable_[i].push_back(d);
       cpu = cpu || cpuCores_[d] > 1;
+      anyGated = anyGated || !soc.devices[d].alwaysPowered;
     }
     cpuPhases_ += cpu ? 1 : 0;
   }
@@ -218,8 +234,14 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   }
   rng_ = Rng(config_.seed);
   score_.fill(0.0);
+  for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d)
+    gated_[d] = !soc.devices[d].alwaysPowered;
   for (int a = 0; a < kArms; ++a)
-    odds_[a] = a == kCoresUp || a == kCoresDown ? (cpuPhases_ > 0 ? 1.0 : 0.0) : 1.0;
+    odds_[a] = 1.0;
+  // Move types that can never apply here are never drawn.
+  if (cpuPhases_ == 0) odds_[kCoresUp] = odds_[kCoresDown] = 0.0;
+  if (workloads_ < 2) odds_[kExchange] = 0.0;
+  if (!anyGated) odds_[kRelease] = 0.0;
   oddsSum_ = 0.0;
   for (double o : odds_)
     oddsSum_ += o;
@@ -314,7 +336,8 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
 }
 
 // After the annealing: first-improvement descent from the policy's pick over every workload
-// moved whole to one (device, OPP, all cores) and every single phase's (device, OPP, cores),
+// moved whole to one (device, OPP, all cores), every pair of workloads trading placements, every
+// power-gated device emptied onto each other device, and every single phase's (device, OPP, cores),
 // until a sweep improves nothing or the iteration bound or the time budget is reached. Every
 // neighbour is one iteration; improvements go to the archive, from which the plan is picked.
 // Returns the iteration count.
@@ -351,7 +374,7 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
       for (int d : usable_[first]) {
         bool all = end - first >= 2;
         for (int i = first + 1; i < end; ++i)
-          all = all && std::find(usable_[i].begin(), usable_[i].end(), d) != usable_[i].end();
+          all = all && usableOn(i, d);
         for (int k = 0; all && k <= topOpp_[d]; ++k) {
           if (outOfBudget()) return it;
           candidate_.placement = current_.placement;
@@ -361,6 +384,45 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
         }
       }
       first = end;
+    }
+    // Two workloads trading their placements whole.
+    for (int w = 0; w < workloads_; ++w) {
+      for (int v = w + 1; v < workloads_; ++v) {
+        if (outOfBudget()) return it;
+        candidate_.placement = current_.placement;
+        if (!takePlacement(w, v, current_.placement, &candidate_.placement) ||
+            !takePlacement(v, w, current_.placement, &candidate_.placement) ||
+            same(candidate_.placement, current_.placement)) {
+          continue;
+        }
+        tryCandidate();
+      }
+    }
+    // A power-gated device in use emptied onto one other device, each phase at the same relative
+    // place in the OPP table.
+    const int devices = static_cast<int>(context_.model().soc().devices.size());
+    for (int g = 0; g < devices; ++g) {
+      if (!gated_[g]) continue;
+      for (int t = 0; t < devices; ++t) {
+        if (t == g) continue;
+        bool any = false;
+        bool all = true;
+        for (int i = 0; i < phases_; ++i) {
+          if (current_.placement[i].device != g) continue;
+          any = true;
+          all = all && usableOn(i, t);
+        }
+        if (!any) break;
+        if (!all) continue;
+        if (outOfBudget()) return it;
+        candidate_.placement = current_.placement;
+        for (int i = 0; i < phases_; ++i) {
+          PhasePlacement& at = candidate_.placement[i];
+          if (at.device != g) continue;
+          at = movedTo(at, t);
+        }
+        tryCandidate();
+      }
     }
     for (int i = 0; i < phases_; ++i) {
       for (int d : usable_[i]) {
@@ -427,8 +489,14 @@ bool Pgsam::applyMove(int arm, Placement* p) {
       case kCoresUp:
         moved = stepCores(+1, p);
         break;
-      default:
+      case kCoresDown:
         moved = stepCores(-1, p);
+        break;
+      case kExchange:
+        moved = exchangeWorkloads(p);
+        break;
+      default:
+        moved = releaseDevice(p);
         break;
     }
     if (moved) return true;
@@ -444,9 +512,7 @@ bool Pgsam::movePhase(Placement* p) {
   PhasePlacement& at = (*p)[i];
   int d = devices[rng_.below(static_cast<int>(devices.size()) - 1)];
   if (d == at.device) d = devices.back();
-  const double place =
-      topOpp_[at.device] > 0 ? static_cast<double>(at.opp) / topOpp_[at.device] : 1.0;
-  at = {d, static_cast<int>(std::lround(place * topOpp_[d])), cpuCores_[d]};
+  at = movedTo(at, d);
   return true;
 }
 
@@ -458,20 +524,23 @@ bool Pgsam::stepOpp(int dir, Placement* p) {
   return true;
 }
 
+void Pgsam::distinctPair(int n, int* i, int* j) {
+  *i = rng_.below(n);
+  *j = rng_.below(n - 1);
+  if (*j >= *i) ++*j;
+}
+
 // Two phases on different devices trade places (device, OPP and cores), when each may run on
 // the other's device.
 bool Pgsam::swapPhases(Placement* p) {
   if (phases_ < 2) return false;
-  const int i = rng_.below(phases_);
-  int j = rng_.below(phases_ - 1);
-  if (j >= i) ++j;
+  int i;
+  int j;
+  distinctPair(phases_, &i, &j);
   PhasePlacement& a = (*p)[i];
   PhasePlacement& b = (*p)[j];
   if (a.device == b.device) return false;
-  const auto has = [](const FixedVector<int, kMaxDevices>& v, int d) {
-    return std::find(v.begin(), v.end(), d) != v.end();
-  };
-  if (!has(usable_[i], b.device) || !has(usable_[j], a.device)) return false;
+  if (!usableOn(i, b.device) || !usableOn(j, a.device)) return false;
   std::swap(a, b);
   return true;
 }
@@ -482,6 +551,89 @@ bool Pgsam::stepCores(int dir, Placement* p) {
   const int cores = at.cores + dir;
   if (n < 2 || cores < 1 || cores > n) return false;
   at.cores = cores;
+  return true;
+}
+
+PhasePlacement Pgsam::movedTo(const PhasePlacement& at, int d) const {
+  const double place =
+      topOpp_[at.device] > 0 ? static_cast<double>(at.opp) / topOpp_[at.device] : 1.0;
+  return {d, static_cast<int>(std::lround(place * topOpp_[d])), cpuCores_[d]};
+}
+
+bool Pgsam::usableOn(int phase, int device) const {
+  const FixedVector<int, kMaxDevices>& v = usable_[phase];
+  return std::find(v.begin(), v.end(), device) != v.end();
+}
+
+bool Pgsam::takePlacement(int w, int v, const Placement& from, Placement* to) const {
+  const int first = workloadFirst_[w];
+  const int n = workloadFirst_[w + 1] - first;
+  const int vFirst = workloadFirst_[v];
+  if (workloadFirst_[v + 1] - vFirst != n) return false;
+  for (int k = 0; k < n; ++k) {
+    if (!usableOn(first + k, from[vFirst + k].device)) return false;
+  }
+  for (int k = 0; k < n; ++k)
+    (*to)[first + k] = from[vFirst + k];
+  return true;
+}
+
+// Two workloads trade their placements whole, phase for phase (a workload's latency roughly
+// goes with its placement, so SLOs that held tend to hold after the trade).
+bool Pgsam::exchangeWorkloads(Placement* p) {
+  if (workloads_ < 2) return false;
+  int w;
+  int v;
+  distinctPair(workloads_, &w, &v);
+  const Placement before = *p;
+  bool changed = false;
+  for (int k = workloadFirst_[w]; k < workloadFirst_[w + 1]; ++k) {
+    const int j = workloadFirst_[v] + (k - workloadFirst_[w]);
+    changed = changed || (j < workloadFirst_[v + 1] && code(before[k]) != code(before[j]));
+  }
+  if (!changed || !takePlacement(w, v, before, p)) return false;
+  if (!takePlacement(v, w, before, p)) {
+    *p = before;
+    return false;
+  }
+  return true;
+}
+
+// A power-gated device in use is emptied: each of its phases goes to another usable device,
+// one already powered when it has such (an always-powered one, or one in use), at the same
+// relative place in its OPP table with all its cores. The device then draws nothing (§6).
+bool Pgsam::releaseDevice(Placement* p) {
+  const int devices = static_cast<int>(context_.model().soc().devices.size());
+  uint32_t used = 0;
+  for (int i = 0; i < phases_; ++i)
+    used |= 1u << (*p)[i].device;
+  std::array<int, kMaxDevices> candidates;
+  int n = 0;
+  for (int d = 0; d < devices; ++d) {
+    if (gated_[d] && (used & (1u << d)) != 0) candidates[n++] = d;
+  }
+  if (n == 0) return false;
+  const int g = candidates[rng_.below(n)];
+  for (int i = 0; i < phases_; ++i) {
+    if ((*p)[i].device == g && usable_[i].size() < 2) return false;
+  }
+  const uint32_t powered = used & ~(1u << g);
+  for (int i = 0; i < phases_; ++i) {
+    PhasePlacement& at = (*p)[i];
+    if (at.device != g) continue;
+    // Another device, a powered one when there is one.
+    n = 0;
+    for (int d : usable_[i]) {
+      if (d != g && (!gated_[d] || (powered & (1u << d)) != 0)) candidates[n++] = d;
+    }
+    if (n == 0) {
+      for (int d : usable_[i]) {
+        if (d != g) candidates[n++] = d;
+      }
+    }
+    const int d = candidates[rng_.below(n)];
+    at = movedTo(at, d);
+  }
   return true;
 }
 

@@ -49,8 +49,21 @@ class Pgsam final : public Planner {
   // The next solve() starts without the last plan's archive (§8.1).
   void forgetArchive() { lastArchiveSize_ = 0; }
 
-  // Move types and directions (§8.2), each with its momentum score (§8.3).
-  enum Arm { kMoveDevice, kOppUp, kOppDown, kSwap, kCoresUp, kCoresDown, kArms };
+  // Move types and directions (§8.2), each with its momentum score (§8.3). Beyond §8.2's four,
+  // two compound moves reach what single moves reach only through worse or infeasible states:
+  // kExchange, two workloads trade their placements whole; kRelease, every phase on a power-gated
+  // device moves to another device, so that device can stay off (§6).
+  enum Arm {
+    kMoveDevice,
+    kOppUp,
+    kOppDown,
+    kSwap,
+    kCoresUp,
+    kCoresDown,
+    kExchange,
+    kRelease,
+    kArms
+  };
   using Weights = std::array<double, 3>;  // over (E, L, U)
 
  private:
@@ -76,6 +89,15 @@ class Pgsam final : public Planner {
   bool stepOpp(int dir, energy::Placement* p);
   bool swapPhases(energy::Placement* p);
   bool stepCores(int dir, energy::Placement* p);
+  bool exchangeWorkloads(energy::Placement* p);
+  void distinctPair(int n, int* i, int* j);  // two different indices in [0, n), n >= 2
+  bool releaseDevice(energy::Placement* p);
+  // Workload w's placement given workload v's, phase by phase; false when some phase may not
+  // run where v's does, or the two have different phase counts.
+  bool takePlacement(int w, int v, const energy::Placement& from, energy::Placement* to) const;
+  bool usableOn(int phase, int device) const;
+  // `at` moved to device d: the same relative place in d's OPP table, all of d's cores.
+  energy::PhasePlacement movedTo(const energy::PhasePlacement& at, int d) const;
   int drawArm();
   void reward(int arm, double improvement);
   // The Pareto archive (§8.4).
@@ -102,10 +124,13 @@ class Pgsam final : public Planner {
   // Per phase: the devices it may use (health, data type, OPP cap).
   std::array<FixedVector<int, kMaxDevices>, kMaxPhases> usable_{};
   std::array<int, kMaxDevices> topOpp_{};
-  std::array<int, kMaxDevices> cpuCores_{};         // cores of a CPU cluster, 0 for other devices
-  int cpuPhases_ = 0;                               // phases that can run on some CPU cluster
-  std::array<double, kMaxDevices> bandwidthBps_{};  // min(beta_d, beta_soc)
-  double slowdown_ = 1.0;                           // 1 + CPQ of the instance
+  std::array<int, kMaxDevices> cpuCores_{};  // cores of a CPU cluster, 0 for other devices
+  int cpuPhases_ = 0;                        // phases that can run on some CPU cluster
+  int workloads_ = 0;
+  std::array<int, kMaxWorkloads + 1> workloadFirst_{};  // workload w: phases [first[w], first[w+1])
+  std::array<bool, kMaxDevices> gated_{};               // power-gated when unused (§6)
+  std::array<double, kMaxDevices> bandwidthBps_{};      // min(beta_d, beta_soc)
+  double slowdown_ = 1.0;                               // 1 + CPQ of the instance
   bool anySlo_ = false;
 
   State current_;
