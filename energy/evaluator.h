@@ -90,6 +90,9 @@ class EnergyModel {
   void setAmbientC(double ambientC) { soc_.ambientC = ambientC; }
   // Zone temperatures at the start of the horizon (default: ambient, whatever it is then).
   void setZoneTempC(int zone, double tempC) { startTempC_[zone] = tempC; }
+  double zoneStartTempC(int zone) const {
+    return startTempC_[zone] == startTempC_[zone] ? startTempC_[zone] : soc_.ambientC;
+  }
 
   void evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
                 Evaluation* out) const;

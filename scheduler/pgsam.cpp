@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace qeil::scheduler {
 namespace {
@@ -202,9 +203,8 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d) {
     topOpp_[d] = context_.topOpp(problem, d);
     cpuCores_[d] = context_.allCores(d);
-    bandwidthBps_[d] = std::min(soc.devices[d].maxBandwidthBps, soc.dramBandwidthBps);
   }
-  slowdown_ = context_.cpqSlowdown(problem);
+  bounds_.prepare(context_, problem);
   anySlo_ = false;
   for (const WorkloadSpec& w : problem.workloads)
     anySlo_ = anySlo_ || w.sloS < kNoSlo;
@@ -280,11 +280,25 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
     temperature *= coolingAlpha_;
     if (!applyMove(arm, &candidate_.placement)) continue;
     const Objectives& cur = current_.objectives;
-    // A candidate that certainly misses an SLO is rejected unevaluated once a feasible state
-    // is at hand (while none is, its violation is needed).
-    if (cur.feasible && certainlyLate(problem, candidate_.placement)) {
-      ++stats.screened;
-      continue;
+    // Once a feasible state is at hand (while none is, a candidate's violation is needed), a
+    // candidate is rejected unevaluated when it certainly misses an SLO, or when the lower
+    // bounds of its objectives show it would be rejected: dominated, and worse than the
+    // acceptance draw allows. The draw comes first, so the search is the same either way.
+    double thresholdD = std::numeric_limits<double>::infinity();
+    if (cur.feasible) {
+      bool late = false;
+      const Objectives lower = bounds_.lower(problem, candidate_.placement, &late);
+      if (late) {
+        ++stats.screened;
+        continue;
+      }
+      // A dominated candidate worse by d > 0 is accepted with probability exp(-d / T): when
+      // d < -T ln(u).
+      thresholdD = -temperature * std::log(rng_.uniform());
+      if (boundedOut(lower, cur, w, thresholdD)) {
+        ++stats.bounded;
+        continue;
+      }
     }
     const Objectives o = lookup(problem, candidate_.placement, &stats);
     bool accept = false;
@@ -308,7 +322,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
         accept = true;
         if (archive(candidate_.placement, o)) lastChange = it;
       } else {
-        accept = d <= 0.0 || rng_.uniform() < std::exp(-d / temperature);
+        accept = d <= 0.0 || d < thresholdD;
       }
     }
     if (!accept) continue;
@@ -347,8 +361,14 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
   bool improved = true;
   const auto tryCandidate = [&]() {
     ++it;
-    if (certainlyLate(problem, candidate_.placement)) {
+    bool late = false;
+    const Objectives lower = bounds_.lower(problem, candidate_.placement, &late);
+    if (late) {
       ++stats->screened;
+      return;
+    }
+    if (!(delta(lower, current_.objectives, w) < 0.0)) {  // it could not improve
+      ++stats->bounded;
       return;
     }
     const Objectives o = lookup(problem, candidate_.placement, stats);
@@ -444,30 +464,10 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
   return it;
 }
 
-// The schedule with every phase as fast as alone (§3: contention only slows a phase) bounds
-// every start and end from below, the evaluator's rules being monotone: a phase starts when the
-// one before it on its device and its workload's previous phase have ended.
-bool Pgsam::certainlyLate(const PlanningProblem& problem, const Placement& p) const {
-  if (!anySlo_) return false;
-  const energy::SocSpec& soc = context_.model().soc();
-  std::array<double, kMaxDevices> deviceFreeS{};
-  std::array<double, kMaxWorkloads> workloadEndS{};
-  for (int i = 0; i < phases_; ++i) {
-    const energy::Phase& ph = problem.phases[i];
-    const PhasePlacement& at = p[i];
-    const energy::DeviceSpec& dev = soc.devices[at.device];
-    const double pi = (at.cores == 0 ? dev.cores : at.cores) *
-                      dev.flopsPerCycle[static_cast<size_t>(ph.dtype)] * dev.opps[at.opp].freqHz;
-    const double a =
-        ph.bytes > 0.0 ? std::min(pi, ph.flops / ph.bytes * bandwidthBps_[at.device]) : pi;
-    const double t = ph.flops * slowdown_ / (context_.model().eta(at.device, ph.workload) * a);
-    const double end = std::max(deviceFreeS[at.device], workloadEndS[ph.workload]) + t;
-    deviceFreeS[at.device] = workloadEndS[ph.workload] = end;
-  }
-  for (size_t w = 0; w < problem.workloads.size(); ++w) {
-    if (workloadEndS[w] > problem.workloads[w].sloS) return true;
-  }
-  return false;
+bool Pgsam::boundedOut(const Objectives& lower, const Objectives& current, const Weights& w,
+                       double thresholdD) const {
+  const double d = delta(lower, current, w);
+  return d > 0.0 && d >= thresholdD && dominated(lower);
 }
 
 bool Pgsam::applyMove(int arm, Placement* p) {

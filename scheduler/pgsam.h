@@ -83,7 +83,11 @@ class Pgsam final : public Planner {
   void seed(const PlanningProblem& problem, PlanStats* stats);
   void consider(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
   int polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats);
-  bool certainlyLate(const PlanningProblem& problem, const energy::Placement& p) const;
+  // Whether candidate objectives bounded below by `lower` can be dropped unevaluated: an archive
+  // member dominates them and `lower` is already worse than `current` by at least `thresholdD`
+  // in the weighted difference, so the full evaluation could change nothing.
+  bool boundedOut(const Objectives& lower, const Objectives& current, const Weights& w,
+                  double thresholdD) const;
   bool applyMove(int arm, energy::Placement* p);
   bool movePhase(energy::Placement* p);
   bool stepOpp(int dir, energy::Placement* p);
@@ -129,8 +133,7 @@ class Pgsam final : public Planner {
   int workloads_ = 0;
   std::array<int, kMaxWorkloads + 1> workloadFirst_{};  // workload w: phases [first[w], first[w+1])
   std::array<bool, kMaxDevices> gated_{};               // power-gated when unused (§6)
-  std::array<double, kMaxDevices> bandwidthBps_{};      // min(beta_d, beta_soc)
-  double slowdown_ = 1.0;                               // 1 + CPQ of the instance
+  ObjectiveBounds bounds_;                              // prepared per solve
   bool anySlo_ = false;
 
   State current_;
