@@ -264,7 +264,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   const int annealIterations =
       config_.maxIterations - static_cast<int>(config_.polishShare * config_.maxIterations);
   for (; it < annealIterations; ++it) {
-    if (it % kClockEvery == 0 && clock_.nowNs() - startNs > config_.timeBudgetNs) {
+    if (it % kClockEvery == 0 && outOfTime(startNs, stats)) {
       stats.timedOut = true;
       break;
     }
@@ -349,6 +349,15 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   return {};
 }
 
+// The budget covers the whole of solve(): the search stops while there is still time for the
+// iterations until the next clock reading and the plan's final evaluation, each priced at the
+// mean cost of an evaluation so far (seeding included).
+bool Pgsam::outOfTime(int64_t startNs, const PlanStats& stats) const {
+  const int64_t spentNs = clock_.nowNs() - startNs;
+  const int64_t perEvaluationNs = spentNs / std::max(1, stats.evaluations);
+  return spentNs + perEvaluationNs * (kClockEvery + 1) > config_.timeBudgetNs;
+}
+
 // After the annealing: first-improvement descent from the policy's pick over every workload
 // moved whole to one (device, OPP, all cores), every pair of workloads trading placements, every
 // power-gated device emptied onto each other device, and every single phase's (device, OPP, cores),
@@ -379,7 +388,7 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
   };
   const auto outOfBudget = [&]() {
     if (it >= config_.maxIterations) return true;
-    if (it % kClockEvery != 0 || clock_.nowNs() - startNs <= config_.timeBudgetNs) return false;
+    if (it % kClockEvery != 0 || !outOfTime(startNs, *stats)) return false;
     stats->timedOut = true;
     return true;
   };

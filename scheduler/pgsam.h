@@ -14,7 +14,7 @@ struct PgsamConfig {
   Policy policy = Policy::EnergyFirst;
   uint64_t seed = 1;
   int maxIterations = 2000;             // §8.5 hard bound
-  int64_t timeBudgetNs = 5 * kNsPerMs;  // §8.5 time budget, on the planner's Clock
+  int64_t timeBudgetNs = 5 * kNsPerMs;  // §8.5 time budget for all of solve(), on its Clock
   int archiveCapacity = 32;             // §8.4
   // Objectives of placements already evaluated in this solve (a power of two). Annealing
   // proposes the same neighbours again and again; each costs one full evaluation only once.
@@ -82,6 +82,7 @@ class Pgsam final : public Planner {
   Objectives lookup(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
   void seed(const PlanningProblem& problem, PlanStats* stats);
   void consider(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
+  bool outOfTime(int64_t startNs, const PlanStats& stats) const;
   int polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats);
   // Whether candidate objectives bounded below by `lower` can be dropped unevaluated: an archive
   // member dominates them and `lower` is already worse than `current` by at least `thresholdD`

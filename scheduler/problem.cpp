@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <limits>
 
 #include "energy/cpq.h"
 #include "energy/power.h"
@@ -295,6 +296,18 @@ void ObjectiveBounds::prepare(const PlanningContext& context, const PlanningProb
                                               *std::max_element(dev.flopsPerCycle.begin(),
                                                                 dev.flopsPerCycle.end());
     leakFloorW_[d] = 0.0;
+    for (int i = 0; i < static_cast<int>(problem.phases.size()); ++i) {
+      const energy::Phase& ph = problem.phases[i];
+      const double eta = model_->eta(d, ph.workload);
+      const double perCycle = dev.flopsPerCycle[static_cast<size_t>(ph.dtype)];
+      PhaseOn& on = phaseOn_[i][d];
+      on.perCycle = perCycle;
+      on.workS = ph.flops * slowdown_ / eta;
+      on.rooflineFlops = ph.bytes > 0.0 ? ph.flops / ph.bytes * bandwidthBps_[d]
+                                        : std::numeric_limits<double>::infinity();
+      on.dynamicJPerV2 = dev.dynCoeff * 1e-12 * ph.flops * slowdown_ / (eta * perCycle);
+      on.dramBytesS = ph.bytes * slowdown_ / eta;
+    }
   }
   for (int z = 0; z < static_cast<int>(soc.zones.size()); ++z) {
     // Nothing in the zone cools it (every power and leakage >= 0): it stays above the lower
@@ -335,29 +348,24 @@ void ObjectiveBounds::prepare(const PlanningContext& context, const PlanningProb
 Objectives ObjectiveBounds::lower(const PlanningProblem& problem, const Placement& p,
                                   bool* late) const {
   constexpr double kBoundMargin = 1e-3;
-  const energy::EnergyModel& model = *model_;
-  const energy::SocSpec& soc = model.soc();
+  const energy::SocSpec& soc = model_->soc();
   std::array<double, kMaxDevices> deviceFreeS{};
   std::array<double, kMaxWorkloads> workloadEndS{};
   uint32_t used = 0;
   double dynamicJ = 0.0;
   double dramBytesS = 0.0;  // beta_eff integrated over time: the sum over phases
   for (int i = 0; i < static_cast<int>(problem.phases.size()); ++i) {
-    const energy::Phase& ph = problem.phases[i];
     const PhasePlacement& at = p[i];
+    const PhaseOn& on = phaseOn_[i][at.device];
     const energy::DeviceSpec& dev = soc.devices[at.device];
     const energy::Opp& opp = dev.opps[at.opp];
-    const double perCycle = dev.flopsPerCycle[static_cast<size_t>(ph.dtype)];
-    const double pi = (at.cores == 0 ? dev.cores : at.cores) * perCycle * opp.freqHz;
-    const double a =
-        ph.bytes > 0.0 ? std::min(pi, ph.flops / ph.bytes * bandwidthBps_[at.device]) : pi;
-    const double eta = model.eta(at.device, ph.workload);
-    const double t = ph.flops * slowdown_ / (eta * a);
-    const double end = std::max(deviceFreeS[at.device], workloadEndS[ph.workload]) + t;
-    deviceFreeS[at.device] = workloadEndS[ph.workload] = end;
-    dynamicJ +=
-        dev.dynCoeff * 1e-12 * opp.voltV * opp.voltV * ph.flops * slowdown_ / (eta * perCycle);
-    dramBytesS += ph.bytes * slowdown_ / eta;
+    const double pi = (at.cores == 0 ? dev.cores : at.cores) * on.perCycle * opp.freqHz;
+    const double t = on.workS / std::min(pi, on.rooflineFlops);
+    const int w = problem.phases[i].workload;
+    const double end = std::max(deviceFreeS[at.device], workloadEndS[w]) + t;
+    deviceFreeS[at.device] = workloadEndS[w] = end;
+    dynamicJ += on.dynamicJPerV2 * opp.voltV * opp.voltV;
+    dramBytesS += on.dramBytesS;
     used |= 1u << at.device;
   }
   Objectives o;

@@ -166,6 +166,16 @@ class ObjectiveBounds {
   std::array<bool, kMaxDevices> gated_{};           // power-gated when unused
   std::array<double, kMaxDevices> topPeakFlops_{};  // pi_d, U's weight (§6)
   std::array<double, kMaxDevices> leakFloorW_{};    // the least it leaks when powered
+  // Phase i on device d, what does not depend on the OPP or the cores: its time alone is
+  // workS / min(pi, rooflineFlops), its dynamic energy dynamicJPerV2 * V^2 (§3, §5).
+  struct PhaseOn {
+    double perCycle;       // w_d for its data type
+    double workS;          // F (1 + CPQ) / eta
+    double rooflineFlops;  // I * min(beta_d, beta_soc); infinite without bytes
+    double dynamicJPerV2;  // C F (1 + CPQ) / (eta w_d)
+    double dramBytesS;     // B (1 + CPQ) / eta: share-seconds of DRAM bandwidth
+  };
+  std::array<std::array<PhaseOn, kMaxDevices>, kMaxPhases> phaseOn_{};
 };
 
 // A deterministic generator (splitmix64): the same sequence on every platform and library,
