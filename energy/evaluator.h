@@ -81,7 +81,7 @@ class EnergyModel {
   const SocSpec& soc() const { return soc_; }
   // Calibrated values (§7) replace the board file's as they become confident.
   void setEta(int device, int workload, double eta);
-  double eta(int device, int workload) const;
+  double eta(int device, int workload) const { return eta_[device][workload]; }
   void setKappaM(double kappaM) { soc_.kappaM = kappaM; }
   void setDynCoeff(int device, double dynCoeff) { soc_.devices[device].dynCoeff = dynCoeff; }
   void setLeakage(int device, const LeakageParams& leak);
