@@ -359,7 +359,8 @@ bool Pgsam::outOfTime(int64_t startNs, const PlanStats& stats) const {
 }
 
 // After the annealing: first-improvement descent from the policy's pick over every workload
-// moved whole to one (device, OPP, all cores), every pair of workloads trading placements, every
+// moved whole to one (device, OPP, all cores), alone or trading devices with the phases there,
+// every pair of workloads trading placements, every
 // power-gated device emptied onto each other device, and every single phase's (device, OPP, cores),
 // until a sweep improves nothing or the iteration bound or the time budget is reached. Every
 // neighbour is one iteration; improvements go to the archive, from which the plan is picked.
@@ -409,6 +410,10 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
           candidate_.placement = current_.placement;
           for (int i = first; i < end; ++i)
             candidate_.placement[i] = {d, k, cpuCores_[d]};
+          tryCandidate();
+          // The same, the phases already on d trading devices with it: they go to where its
+          // phase of their kind was.
+          if (!displace(problem, first, end, {d, k, cpuCores_[d]}) || outOfBudget()) continue;
           tryCandidate();
         }
       }
@@ -561,6 +566,33 @@ bool Pgsam::stepCores(int dir, Placement* p) {
   if (n < 2 || cores < 1 || cores > n) return false;
   at.cores = cores;
   return true;
+}
+
+// Into candidate_: the current placement with phases [first, end) (one workload) all at `moved`
+// and the other phases on its device moved to the device its phase of their kind was on. False
+// when no phase was displaced (the plain whole move covers that).
+bool Pgsam::displace(const PlanningProblem& problem, int first, int end,
+                     const PhasePlacement& moved) {
+  const int d = moved.device;
+  const Placement& now = current_.placement;
+  candidate_.placement = now;
+  bool displaced = false;
+  for (int i = 0; i < phases_; ++i) {
+    if (i >= first && i < end) {
+      candidate_.placement[i] = moved;
+      continue;
+    }
+    if (now[i].device != d) continue;
+    int from = first;
+    for (int j = first; j < end; ++j) {
+      if (problem.phases[j].kind == problem.phases[i].kind) from = j;
+    }
+    const int to = now[from].device;
+    if (to == d || !usableOn(i, to)) continue;
+    candidate_.placement[i] = movedTo(now[i], to);
+    displaced = true;
+  }
+  return displaced;
 }
 
 PhasePlacement Pgsam::movedTo(const PhasePlacement& at, int d) const {

@@ -95,6 +95,8 @@ class Pgsam final : public Planner {
   bool swapPhases(energy::Placement* p);
   bool stepCores(int dir, energy::Placement* p);
   bool exchangeWorkloads(energy::Placement* p);
+  bool displace(const PlanningProblem& problem, int first, int end,
+                const energy::PhasePlacement& moved);
   void distinctPair(int n, int* i, int* j);  // two different indices in [0, n), n >= 2
   bool releaseDevice(energy::Placement* p);
   // Workload w's placement given workload v's, phase by phase; false when some phase may not
