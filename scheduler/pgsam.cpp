@@ -359,12 +359,11 @@ bool Pgsam::outOfTime(int64_t startNs, const PlanStats& stats) const {
 }
 
 // After the annealing: first-improvement descent from the policy's pick over every workload
-// moved whole to one (device, OPP, all cores), alone or trading devices with the phases there,
-// every pair of workloads trading placements, every
-// power-gated device emptied onto each other device, and every single phase's (device, OPP, cores),
-// until a sweep improves nothing or the iteration bound or the time budget is reached. Every
-// neighbour is one iteration; improvements go to the archive, from which the plan is picked.
-// Returns the iteration count.
+// moved whole to one (device, OPP, all cores), alone or trading devices with the phases there;
+// every pair of workloads trading placements; every power-gated device emptied onto each other
+// device; and every single phase's (device, OPP, cores); until a sweep improves nothing or the
+// iteration bound or the time budget is reached. Every neighbour is one iteration; improvements
+// go to the archive, from which the plan is picked. Returns the iteration count.
 int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats) {
   current_ = archive_[pick(config_.policy)];
   const Weights w = primaryWeights(config_.policy);
