@@ -6,10 +6,12 @@
 // at equal feasibility), every baseline's energy and latency relative to PGSAM (medians over
 // the instances both solve), solve time p50/p99 (target: p99 <= 5 ms at 8 x 6 with up to 12
 // OPPs), and heap allocations inside solve() (target: 0). PGSAM runs with its defaults
-// (energy-first, 2000 iterations, 5 ms budget); the oracle minimises energy.
+// (energy-first, 2000 iterations, 5 ms budget); the oracle minimises energy. `--only TEXT` runs
+// only the rows whose name contains TEXT (the targets then cover those rows alone).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -173,6 +175,10 @@ int main(int argc, char** argv) {
   bench::BenchArgs args = bench::parseBenchArgs(&argc, argv);
   const int instances = args.shortMode ? 3 : 30;
   const int repeats = args.shortMode ? 1 : 5;
+  std::string only;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (strcmp(argv[i], "--only") == 0) only = argv[i + 1];
+  }
 
   std::vector<Row> rows = {
       {"random 2x3 (<= 4 OPPs, <= 2 cores)", "", shapeOf(2, 3, 4, 2), true, false},
@@ -212,6 +218,7 @@ int main(int argc, char** argv) {
   std::vector<double> timedMs;
   uint64_t maxAllocs = 0;
   for (const Row& row : rows) {
+    if (row.name.find(only) == std::string::npos) continue;
     const energy::SocSpec* soc = nullptr;
     for (size_t b = 0; b < socs.size(); ++b) {
       if (row.board == boards[b]) soc = &socs[b];

@@ -70,10 +70,6 @@ void EnergyModel::setEta(int device, int workload, double eta) {
   eta_[device][workload] = eta;
 }
 
-double EnergyModel::eta(int device, int workload) const {
-  return eta_[device][workload];
-}
-
 void EnergyModel::setLeakage(int device, const LeakageParams& leak) {
   soc_.devices[device].leakage = leak;
   refreshLeakage();

@@ -81,7 +81,7 @@ class EnergyModel {
   const SocSpec& soc() const { return soc_; }
   // Calibrated values (§7) replace the board file's as they become confident.
   void setEta(int device, int workload, double eta);
-  double eta(int device, int workload) const;
+  double eta(int device, int workload) const { return eta_[device][workload]; }
   void setKappaM(double kappaM) { soc_.kappaM = kappaM; }
   void setDynCoeff(int device, double dynCoeff) { soc_.devices[device].dynCoeff = dynCoeff; }
   void setLeakage(int device, const LeakageParams& leak);
@@ -90,6 +90,9 @@ class EnergyModel {
   void setAmbientC(double ambientC) { soc_.ambientC = ambientC; }
   // Zone temperatures at the start of the horizon (default: ambient, whatever it is then).
   void setZoneTempC(int zone, double tempC) { startTempC_[zone] = tempC; }
+  double zoneStartTempC(int zone) const {
+    return startTempC_[zone] == startTempC_[zone] ? startTempC_[zone] : soc_.ambientC;
+  }
 
   void evaluate(const PhaseList& phases, const Placement& placement, double horizonS,
                 Evaluation* out) const;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace qeil::scheduler {
 namespace {
@@ -24,6 +25,13 @@ constexpr int kClockEvery = 8;
 static_assert(energy::kMaxDevices < 16 && energy::kMaxOpps <= 32, "placement codes are 16 bits");
 uint16_t code(const PhasePlacement& at) {
   return static_cast<uint16_t>((at.device + 1) | (at.opp << 4) | ((at.cores & 0x7f) << 9));
+}
+
+bool same(const Placement& a, const Placement& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (code(a[i]) != code(b[i])) return false;
+  }
+  return true;
 }
 
 // §8.4 weight directions over (E, L, U): the policy's own, visited every other period, and the
@@ -195,12 +203,19 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d) {
     topOpp_[d] = context_.topOpp(problem, d);
     cpuCores_[d] = context_.allCores(d);
-    bandwidthBps_[d] = std::min(soc.devices[d].maxBandwidthBps, soc.dramBandwidthBps);
   }
-  slowdown_ = context_.cpqSlowdown(problem);
+  bounds_.prepare(context_, problem);
   anySlo_ = false;
   for (const WorkloadSpec& w : problem.workloads)
     anySlo_ = anySlo_ || w.sloS < kNoSlo;
+  workloads_ = 0;
+  for (int i = 0; i < phases_; ++i) {
+    if (i == 0 || problem.phases[i].workload != problem.phases[i - 1].workload) {
+      workloadFirst_[workloads_++] = i;
+    }
+  }
+  workloadFirst_[workloads_] = phases_;
+  bool anyGated = false;
   for (int i = 0; i < phases_; ++i) {
     usable_[i].clear();
     bool cpu = false;
@@ -208,6 +223,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
       if (!context_.usable(problem, i, d)) continue;
       usable_[i].push_back(d);
       cpu = cpu || cpuCores_[d] > 1;
+      anyGated = anyGated || !soc.devices[d].alwaysPowered;
     }
     cpuPhases_ += cpu ? 1 : 0;
   }
@@ -218,8 +234,14 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   }
   rng_ = Rng(config_.seed);
   score_.fill(0.0);
+  for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d)
+    gated_[d] = !soc.devices[d].alwaysPowered;
   for (int a = 0; a < kArms; ++a)
-    odds_[a] = a == kCoresUp || a == kCoresDown ? (cpuPhases_ > 0 ? 1.0 : 0.0) : 1.0;
+    odds_[a] = 1.0;
+  // Move types that can never apply here are never drawn.
+  if (cpuPhases_ == 0) odds_[kCoresUp] = odds_[kCoresDown] = 0.0;
+  if (workloads_ < 2) odds_[kExchange] = 0.0;
+  if (!anyGated) odds_[kRelease] = 0.0;
   oddsSum_ = 0.0;
   for (double o : odds_)
     oddsSum_ += o;
@@ -242,7 +264,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   const int annealIterations =
       config_.maxIterations - static_cast<int>(config_.polishShare * config_.maxIterations);
   for (; it < annealIterations; ++it) {
-    if (it % kClockEvery == 0 && clock_.nowNs() - startNs > config_.timeBudgetNs) {
+    if (it % kClockEvery == 0 && outOfTime(startNs, stats)) {
       stats.timedOut = true;
       break;
     }
@@ -258,11 +280,25 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
     temperature *= coolingAlpha_;
     if (!applyMove(arm, &candidate_.placement)) continue;
     const Objectives& cur = current_.objectives;
-    // A candidate that certainly misses an SLO is rejected unevaluated once a feasible state
-    // is at hand (while none is, its violation is needed).
-    if (cur.feasible && certainlyLate(problem, candidate_.placement)) {
-      ++stats.screened;
-      continue;
+    // Once a feasible state is at hand (while none is, a candidate's violation is needed), a
+    // candidate is rejected unevaluated when it certainly misses an SLO, or when the lower
+    // bounds of its objectives show it would be rejected: dominated, and worse than the
+    // acceptance draw allows. The draw comes first, so the search is the same either way.
+    double thresholdD = std::numeric_limits<double>::infinity();
+    if (cur.feasible) {
+      bool late = false;
+      const Objectives lower = bounds_.lower(problem, candidate_.placement, &late);
+      if (late) {
+        ++stats.screened;
+        continue;
+      }
+      // A dominated candidate worse by d > 0 is accepted with probability exp(-d / T): when
+      // d < -T ln(u).
+      thresholdD = -temperature * std::log(rng_.uniform());
+      if (boundedOut(lower, cur, w, thresholdD)) {
+        ++stats.bounded;
+        continue;
+      }
     }
     const Objectives o = lookup(problem, candidate_.placement, &stats);
     bool accept = false;
@@ -286,7 +322,7 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
         accept = true;
         if (archive(candidate_.placement, o)) lastChange = it;
       } else {
-        accept = d <= 0.0 || rng_.uniform() < std::exp(-d / temperature);
+        accept = d <= 0.0 || d < thresholdD;
       }
     }
     if (!accept) continue;
@@ -313,19 +349,35 @@ Status Pgsam::solve(const PlanningProblem& problem, Plan* plan) {
   return {};
 }
 
+// The budget covers the whole of solve(): the search stops while there is still time for the
+// iterations until the next clock reading and the plan's final evaluation, each priced at the
+// mean cost of an evaluation so far (seeding included).
+bool Pgsam::outOfTime(int64_t startNs, const PlanStats& stats) const {
+  const int64_t spentNs = clock_.nowNs() - startNs;
+  const int64_t perEvaluationNs = spentNs / std::max(1, stats.evaluations);
+  return spentNs + perEvaluationNs * (kClockEvery + 1) > config_.timeBudgetNs;
+}
+
 // After the annealing: first-improvement descent from the policy's pick over every workload
-// moved whole to one (device, OPP, all cores) and every single phase's (device, OPP, cores),
-// until a sweep improves nothing or the iteration bound or the time budget is reached. Every
-// neighbour is one iteration; improvements go to the archive, from which the plan is picked.
-// Returns the iteration count.
+// moved whole to one (device, OPP, all cores), alone or trading devices with the phases there;
+// every pair of workloads trading placements; every power-gated device emptied onto each other
+// device; and every single phase's (device, OPP, cores); until a sweep improves nothing or the
+// iteration bound or the time budget is reached. Every neighbour is one iteration; improvements
+// go to the archive, from which the plan is picked. Returns the iteration count.
 int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats) {
   current_ = archive_[pick(config_.policy)];
   const Weights w = primaryWeights(config_.policy);
   bool improved = true;
   const auto tryCandidate = [&]() {
     ++it;
-    if (certainlyLate(problem, candidate_.placement)) {
+    bool late = false;
+    const Objectives lower = bounds_.lower(problem, candidate_.placement, &late);
+    if (late) {
       ++stats->screened;
+      return;
+    }
+    if (!(delta(lower, current_.objectives, w) < 0.0)) {  // it could not improve
+      ++stats->bounded;
       return;
     }
     const Objectives o = lookup(problem, candidate_.placement, stats);
@@ -336,7 +388,7 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
   };
   const auto outOfBudget = [&]() {
     if (it >= config_.maxIterations) return true;
-    if (it % kClockEvery != 0 || clock_.nowNs() - startNs <= config_.timeBudgetNs) return false;
+    if (it % kClockEvery != 0 || !outOfTime(startNs, *stats)) return false;
     stats->timedOut = true;
     return true;
   };
@@ -351,16 +403,59 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
       for (int d : usable_[first]) {
         bool all = end - first >= 2;
         for (int i = first + 1; i < end; ++i)
-          all = all && std::find(usable_[i].begin(), usable_[i].end(), d) != usable_[i].end();
+          all = all && usableOn(i, d);
         for (int k = 0; all && k <= topOpp_[d]; ++k) {
           if (outOfBudget()) return it;
           candidate_.placement = current_.placement;
           for (int i = first; i < end; ++i)
             candidate_.placement[i] = {d, k, cpuCores_[d]};
           tryCandidate();
+          // The same, the phases already on d trading devices with it: they go to where its
+          // phase of their kind was.
+          if (!displace(problem, first, end, {d, k, cpuCores_[d]}) || outOfBudget()) continue;
+          tryCandidate();
         }
       }
       first = end;
+    }
+    // Two workloads trading their placements whole.
+    for (int w = 0; w < workloads_; ++w) {
+      for (int v = w + 1; v < workloads_; ++v) {
+        if (outOfBudget()) return it;
+        candidate_.placement = current_.placement;
+        if (!takePlacement(w, v, current_.placement, &candidate_.placement) ||
+            !takePlacement(v, w, current_.placement, &candidate_.placement) ||
+            same(candidate_.placement, current_.placement)) {
+          continue;
+        }
+        tryCandidate();
+      }
+    }
+    // A power-gated device in use emptied onto one other device, each phase at the same relative
+    // place in the OPP table.
+    const int devices = static_cast<int>(context_.model().soc().devices.size());
+    for (int g = 0; g < devices; ++g) {
+      if (!gated_[g]) continue;
+      for (int t = 0; t < devices; ++t) {
+        if (t == g) continue;
+        bool any = false;
+        bool all = true;
+        for (int i = 0; i < phases_; ++i) {
+          if (current_.placement[i].device != g) continue;
+          any = true;
+          all = all && usableOn(i, t);
+        }
+        if (!any) break;
+        if (!all) continue;
+        if (outOfBudget()) return it;
+        candidate_.placement = current_.placement;
+        for (int i = 0; i < phases_; ++i) {
+          PhasePlacement& at = candidate_.placement[i];
+          if (at.device != g) continue;
+          at = movedTo(at, t);
+        }
+        tryCandidate();
+      }
     }
     for (int i = 0; i < phases_; ++i) {
       for (int d : usable_[i]) {
@@ -382,30 +477,10 @@ int Pgsam::polish(const PlanningProblem& problem, int it, int64_t startNs, PlanS
   return it;
 }
 
-// The schedule with every phase as fast as alone (§3: contention only slows a phase) bounds
-// every start and end from below, the evaluator's rules being monotone: a phase starts when the
-// one before it on its device and its workload's previous phase have ended.
-bool Pgsam::certainlyLate(const PlanningProblem& problem, const Placement& p) const {
-  if (!anySlo_) return false;
-  const energy::SocSpec& soc = context_.model().soc();
-  std::array<double, kMaxDevices> deviceFreeS{};
-  std::array<double, kMaxWorkloads> workloadEndS{};
-  for (int i = 0; i < phases_; ++i) {
-    const energy::Phase& ph = problem.phases[i];
-    const PhasePlacement& at = p[i];
-    const energy::DeviceSpec& dev = soc.devices[at.device];
-    const double pi = (at.cores == 0 ? dev.cores : at.cores) *
-                      dev.flopsPerCycle[static_cast<size_t>(ph.dtype)] * dev.opps[at.opp].freqHz;
-    const double a =
-        ph.bytes > 0.0 ? std::min(pi, ph.flops / ph.bytes * bandwidthBps_[at.device]) : pi;
-    const double t = ph.flops * slowdown_ / (context_.model().eta(at.device, ph.workload) * a);
-    const double end = std::max(deviceFreeS[at.device], workloadEndS[ph.workload]) + t;
-    deviceFreeS[at.device] = workloadEndS[ph.workload] = end;
-  }
-  for (size_t w = 0; w < problem.workloads.size(); ++w) {
-    if (workloadEndS[w] > problem.workloads[w].sloS) return true;
-  }
-  return false;
+bool Pgsam::boundedOut(const Objectives& lower, const Objectives& current, const Weights& w,
+                       double thresholdD) const {
+  const double d = delta(lower, current, w);
+  return d > 0.0 && d >= thresholdD && dominated(lower);
 }
 
 bool Pgsam::applyMove(int arm, Placement* p) {
@@ -427,8 +502,14 @@ bool Pgsam::applyMove(int arm, Placement* p) {
       case kCoresUp:
         moved = stepCores(+1, p);
         break;
-      default:
+      case kCoresDown:
         moved = stepCores(-1, p);
+        break;
+      case kExchange:
+        moved = exchangeWorkloads(p);
+        break;
+      default:
+        moved = releaseDevice(p);
         break;
     }
     if (moved) return true;
@@ -444,9 +525,7 @@ bool Pgsam::movePhase(Placement* p) {
   PhasePlacement& at = (*p)[i];
   int d = devices[rng_.below(static_cast<int>(devices.size()) - 1)];
   if (d == at.device) d = devices.back();
-  const double place =
-      topOpp_[at.device] > 0 ? static_cast<double>(at.opp) / topOpp_[at.device] : 1.0;
-  at = {d, static_cast<int>(std::lround(place * topOpp_[d])), cpuCores_[d]};
+  at = movedTo(at, d);
   return true;
 }
 
@@ -458,20 +537,23 @@ bool Pgsam::stepOpp(int dir, Placement* p) {
   return true;
 }
 
+void Pgsam::distinctPair(int n, int* i, int* j) {
+  *i = rng_.below(n);
+  *j = rng_.below(n - 1);
+  if (*j >= *i) ++*j;
+}
+
 // Two phases on different devices trade places (device, OPP and cores), when each may run on
 // the other's device.
 bool Pgsam::swapPhases(Placement* p) {
   if (phases_ < 2) return false;
-  const int i = rng_.below(phases_);
-  int j = rng_.below(phases_ - 1);
-  if (j >= i) ++j;
+  int i;
+  int j;
+  distinctPair(phases_, &i, &j);
   PhasePlacement& a = (*p)[i];
   PhasePlacement& b = (*p)[j];
   if (a.device == b.device) return false;
-  const auto has = [](const FixedVector<int, kMaxDevices>& v, int d) {
-    return std::find(v.begin(), v.end(), d) != v.end();
-  };
-  if (!has(usable_[i], b.device) || !has(usable_[j], a.device)) return false;
+  if (!usableOn(i, b.device) || !usableOn(j, a.device)) return false;
   std::swap(a, b);
   return true;
 }
@@ -482,6 +564,116 @@ bool Pgsam::stepCores(int dir, Placement* p) {
   const int cores = at.cores + dir;
   if (n < 2 || cores < 1 || cores > n) return false;
   at.cores = cores;
+  return true;
+}
+
+// Into candidate_: the current placement with phases [first, end) (one workload) all at `moved`
+// and the other phases on its device moved to the device its phase of their kind was on. False
+// when no phase was displaced (the plain whole move covers that).
+bool Pgsam::displace(const PlanningProblem& problem, int first, int end,
+                     const PhasePlacement& moved) {
+  const int d = moved.device;
+  const Placement& now = current_.placement;
+  candidate_.placement = now;
+  bool displaced = false;
+  for (int i = 0; i < phases_; ++i) {
+    if (i >= first && i < end) {
+      candidate_.placement[i] = moved;
+      continue;
+    }
+    if (now[i].device != d) continue;
+    int from = first;
+    for (int j = first; j < end; ++j) {
+      if (problem.phases[j].kind == problem.phases[i].kind) from = j;
+    }
+    const int to = now[from].device;
+    if (to == d || !usableOn(i, to)) continue;
+    candidate_.placement[i] = movedTo(now[i], to);
+    displaced = true;
+  }
+  return displaced;
+}
+
+PhasePlacement Pgsam::movedTo(const PhasePlacement& at, int d) const {
+  const double place =
+      topOpp_[at.device] > 0 ? static_cast<double>(at.opp) / topOpp_[at.device] : 1.0;
+  return {d, static_cast<int>(std::lround(place * topOpp_[d])), cpuCores_[d]};
+}
+
+bool Pgsam::usableOn(int phase, int device) const {
+  const FixedVector<int, kMaxDevices>& v = usable_[phase];
+  return std::find(v.begin(), v.end(), device) != v.end();
+}
+
+bool Pgsam::takePlacement(int w, int v, const Placement& from, Placement* to) const {
+  const int first = workloadFirst_[w];
+  const int n = workloadFirst_[w + 1] - first;
+  const int vFirst = workloadFirst_[v];
+  if (workloadFirst_[v + 1] - vFirst != n) return false;
+  for (int k = 0; k < n; ++k) {
+    if (!usableOn(first + k, from[vFirst + k].device)) return false;
+  }
+  for (int k = 0; k < n; ++k)
+    (*to)[first + k] = from[vFirst + k];
+  return true;
+}
+
+// Two workloads trade their placements whole, phase for phase (a workload's latency roughly
+// goes with its placement, so SLOs that held tend to hold after the trade).
+bool Pgsam::exchangeWorkloads(Placement* p) {
+  if (workloads_ < 2) return false;
+  int w;
+  int v;
+  distinctPair(workloads_, &w, &v);
+  const Placement before = *p;
+  bool changed = false;
+  for (int k = workloadFirst_[w]; k < workloadFirst_[w + 1]; ++k) {
+    const int j = workloadFirst_[v] + (k - workloadFirst_[w]);
+    changed = changed || (j < workloadFirst_[v + 1] && code(before[k]) != code(before[j]));
+  }
+  if (!changed || !takePlacement(w, v, before, p)) return false;
+  if (!takePlacement(v, w, before, p)) {
+    *p = before;
+    return false;
+  }
+  return true;
+}
+
+// A power-gated device in use is emptied: each of its phases goes to another usable device,
+// one already powered when it has such (an always-powered one, or one in use), at the same
+// relative place in its OPP table with all its cores. The device then draws nothing (§6).
+bool Pgsam::releaseDevice(Placement* p) {
+  const int devices = static_cast<int>(context_.model().soc().devices.size());
+  uint32_t used = 0;
+  for (int i = 0; i < phases_; ++i)
+    used |= 1u << (*p)[i].device;
+  std::array<int, kMaxDevices> candidates;
+  int n = 0;
+  for (int d = 0; d < devices; ++d) {
+    if (gated_[d] && (used & (1u << d)) != 0) candidates[n++] = d;
+  }
+  if (n == 0) return false;
+  const int g = candidates[rng_.below(n)];
+  for (int i = 0; i < phases_; ++i) {
+    if ((*p)[i].device == g && usable_[i].size() < 2) return false;
+  }
+  const uint32_t powered = used & ~(1u << g);
+  for (int i = 0; i < phases_; ++i) {
+    PhasePlacement& at = (*p)[i];
+    if (at.device != g) continue;
+    // Another device, a powered one when there is one.
+    n = 0;
+    for (int d : usable_[i]) {
+      if (d != g && (!gated_[d] || (powered & (1u << d)) != 0)) candidates[n++] = d;
+    }
+    if (n == 0) {
+      for (int d : usable_[i]) {
+        if (d != g) candidates[n++] = d;
+      }
+    }
+    const int d = candidates[rng_.below(n)];
+    at = movedTo(at, d);
+  }
   return true;
 }
 

@@ -14,7 +14,7 @@ struct PgsamConfig {
   Policy policy = Policy::EnergyFirst;
   uint64_t seed = 1;
   int maxIterations = 2000;             // §8.5 hard bound
-  int64_t timeBudgetNs = 5 * kNsPerMs;  // §8.5 time budget, on the planner's Clock
+  int64_t timeBudgetNs = 5 * kNsPerMs;  // §8.5 time budget for all of solve(), on its Clock
   int archiveCapacity = 32;             // §8.4
   // Objectives of placements already evaluated in this solve (a power of two). Annealing
   // proposes the same neighbours again and again; each costs one full evaluation only once.
@@ -49,8 +49,21 @@ class Pgsam final : public Planner {
   // The next solve() starts without the last plan's archive (§8.1).
   void forgetArchive() { lastArchiveSize_ = 0; }
 
-  // Move types and directions (§8.2), each with its momentum score (§8.3).
-  enum Arm { kMoveDevice, kOppUp, kOppDown, kSwap, kCoresUp, kCoresDown, kArms };
+  // Move types and directions (§8.2), each with its momentum score (§8.3). Beyond §8.2's four,
+  // two compound moves reach what single moves reach only through worse or infeasible states:
+  // kExchange, two workloads trade their placements whole; kRelease, every phase on a power-gated
+  // device moves to another device, so that device can stay off (§6).
+  enum Arm {
+    kMoveDevice,
+    kOppUp,
+    kOppDown,
+    kSwap,
+    kCoresUp,
+    kCoresDown,
+    kExchange,
+    kRelease,
+    kArms
+  };
   using Weights = std::array<double, 3>;  // over (E, L, U)
 
  private:
@@ -69,13 +82,29 @@ class Pgsam final : public Planner {
   Objectives lookup(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
   void seed(const PlanningProblem& problem, PlanStats* stats);
   void consider(const PlanningProblem& problem, const energy::Placement& p, PlanStats* stats);
+  bool outOfTime(int64_t startNs, const PlanStats& stats) const;
   int polish(const PlanningProblem& problem, int it, int64_t startNs, PlanStats* stats);
-  bool certainlyLate(const PlanningProblem& problem, const energy::Placement& p) const;
+  // Whether candidate objectives bounded below by `lower` can be dropped unevaluated: an archive
+  // member dominates them and `lower` is already worse than `current` by at least `thresholdD`
+  // in the weighted difference, so the full evaluation could change nothing.
+  bool boundedOut(const Objectives& lower, const Objectives& current, const Weights& w,
+                  double thresholdD) const;
   bool applyMove(int arm, energy::Placement* p);
   bool movePhase(energy::Placement* p);
   bool stepOpp(int dir, energy::Placement* p);
   bool swapPhases(energy::Placement* p);
   bool stepCores(int dir, energy::Placement* p);
+  bool exchangeWorkloads(energy::Placement* p);
+  bool displace(const PlanningProblem& problem, int first, int end,
+                const energy::PhasePlacement& moved);
+  void distinctPair(int n, int* i, int* j);  // two different indices in [0, n), n >= 2
+  bool releaseDevice(energy::Placement* p);
+  // Workload w's placement given workload v's, phase by phase; false when some phase may not
+  // run where v's does, or the two have different phase counts.
+  bool takePlacement(int w, int v, const energy::Placement& from, energy::Placement* to) const;
+  bool usableOn(int phase, int device) const;
+  // `at` moved to device d: the same relative place in d's OPP table, all of d's cores.
+  energy::PhasePlacement movedTo(const energy::PhasePlacement& at, int d) const;
   int drawArm();
   void reward(int arm, double improvement);
   // The Pareto archive (§8.4).
@@ -102,10 +131,12 @@ class Pgsam final : public Planner {
   // Per phase: the devices it may use (health, data type, OPP cap).
   std::array<FixedVector<int, kMaxDevices>, kMaxPhases> usable_{};
   std::array<int, kMaxDevices> topOpp_{};
-  std::array<int, kMaxDevices> cpuCores_{};         // cores of a CPU cluster, 0 for other devices
-  int cpuPhases_ = 0;                               // phases that can run on some CPU cluster
-  std::array<double, kMaxDevices> bandwidthBps_{};  // min(beta_d, beta_soc)
-  double slowdown_ = 1.0;                           // 1 + CPQ of the instance
+  std::array<int, kMaxDevices> cpuCores_{};  // cores of a CPU cluster, 0 for other devices
+  int cpuPhases_ = 0;                        // phases that can run on some CPU cluster
+  int workloads_ = 0;
+  std::array<int, kMaxWorkloads + 1> workloadFirst_{};  // workload w: phases [first[w], first[w+1])
+  std::array<bool, kMaxDevices> gated_{};               // power-gated when unused (§6)
+  ObjectiveBounds bounds_;                              // prepared per solve
   bool anySlo_ = false;
 
   State current_;

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <limits>
 
 #include "energy/cpq.h"
+#include "energy/power.h"
 #include "energy/roofline.h"
 
 namespace qeil::scheduler {
@@ -15,6 +17,7 @@ using energy::DeviceKind;
 using energy::DeviceSpec;
 using energy::Evaluation;
 using energy::Infeasibility;
+using energy::PhasePlacement;
 using energy::Placement;
 
 // How the violation of each constraint counts while a search is still infeasible: placements
@@ -275,6 +278,124 @@ Status PlanningContext::searchFailed(const char* planner, const Objectives& best
   return Error::make(errnoOf(plan->infeasible),
                      "%s: no feasible placement; the closest found violates %s%s", planner,
                      constraintName(plan->infeasible), detail);
+}
+
+void ObjectiveBounds::prepare(const PlanningContext& context, const PlanningProblem& problem) {
+  model_ = &context.model();
+  const energy::SocSpec& soc = model_->soc();
+  slowdown_ = context.cpqSlowdown(problem);
+  dramJ_ = 0.0;
+  for (const energy::Phase& ph : problem.phases)
+    dramJ_ += ph.bytes * soc.dramJPerByte;
+  for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d) {
+    const DeviceSpec& dev = soc.devices[d];
+    bandwidthBps_[d] = std::min(dev.maxBandwidthBps, soc.dramBandwidthBps);
+    gated_[d] = !dev.alwaysPowered;
+    topPeakFlops_[d] = dev.opps.empty() ? 0.0
+                                        : dev.cores * dev.opps.back().freqHz *
+                                              *std::max_element(dev.flopsPerCycle.begin(),
+                                                                dev.flopsPerCycle.end());
+    leakFloorW_[d] = 0.0;
+    for (int i = 0; i < static_cast<int>(problem.phases.size()); ++i) {
+      const energy::Phase& ph = problem.phases[i];
+      const double eta = model_->eta(d, ph.workload);
+      const double perCycle = dev.flopsPerCycle[static_cast<size_t>(ph.dtype)];
+      PhaseOn& on = phaseOn_[i][d];
+      on.perCycle = perCycle;
+      on.workS = ph.flops * slowdown_ / eta;
+      on.rooflineFlops = ph.bytes > 0.0 ? ph.flops / ph.bytes * bandwidthBps_[d]
+                                        : std::numeric_limits<double>::infinity();
+      on.dynamicJPerV2 = dev.dynCoeff * 1e-12 * ph.flops * slowdown_ / (eta * perCycle);
+      on.dramBytesS = ph.bytes * slowdown_ / eta;
+    }
+  }
+  for (int z = 0; z < static_cast<int>(soc.zones.size()); ++z) {
+    // Nothing in the zone cools it (every power and leakage >= 0): it stays above the lower
+    // of its start and ambient, and a device whose leakage rises with temperature leaks at
+    // least what it leaks there, at its lowest voltage.
+    bool heatsOnly = true;
+    for (const DeviceSpec& dev : soc.devices) {
+      if (dev.zone != z) continue;
+      heatsOnly = heatsOnly && dev.idleW >= 0.0 && dev.dynCoeff >= 0.0 && dev.leakage.refW >= 0.0 &&
+                  dev.leakage.refVoltV > 0.0;
+    }
+    const double floorC = std::min(model_->zoneStartTempC(z), soc.ambientC);
+    for (int d = 0; heatsOnly && d < static_cast<int>(soc.devices.size()); ++d) {
+      const DeviceSpec& dev = soc.devices[d];
+      if (dev.zone != z || dev.opps.empty() || dev.leakage.lambdaPerK < 0.0) continue;
+      leakFloorW_[d] = energy::leakagePowerW(dev.leakage, dev.opps[0].voltV, floorC);
+    }
+  }
+}
+
+// Lower bounds that hold for any placement, the evaluator's rules being monotone (§3, §5, §6):
+// - Times: the schedule with every phase as fast as alone (contention only slows a phase)
+//   bounds every start and end from below: a phase starts when the one before it on its device
+//   and its workload's previous phase have ended. And the running phases' shares never add up
+//   to more than beta_soc, a phase needing its bytes * (1 + CPQ) / eta of share-seconds. So the
+//   makespan, and the horizon max(requested, makespan), are bounded below.
+// - Energy: a phase's dynamic energy does not depend on its share of bandwidth (power and
+//   progress both scale with DASI): C V^2 F (1 + CPQ) / (eta w), exact. DRAM energy is fixed.
+//   Base and idle power (of the devices powered: always-powered or used) last the horizon.
+//   Leakage: a powered device leaks at least at its lowest OPP's voltage, at the lowest
+//   temperature its zone can reach (no power: it decays towards ambient from its start), when
+//   its leakage rises with temperature; otherwise 0.
+// - Latency: the priority-weighted mean of the workloads' contention-free ends.
+// - U: busy_d <= makespan for each device, so U >= 1 - (pi of the used devices) / (pi of the
+//   powered ones).
+// kBoundMargin covers the rounding of the evaluator's sums (times summed in another order, the
+// 1e-12 of a phase's work taken as done) and its transient's tolerance (0.02 K).
+Objectives ObjectiveBounds::lower(const PlanningProblem& problem, const Placement& p,
+                                  bool* late) const {
+  constexpr double kBoundMargin = 1e-3;
+  const energy::SocSpec& soc = model_->soc();
+  std::array<double, kMaxDevices> deviceFreeS{};
+  std::array<double, kMaxWorkloads> workloadEndS{};
+  uint32_t used = 0;
+  double dynamicJ = 0.0;
+  double dramBytesS = 0.0;  // beta_eff integrated over time: the sum over phases
+  for (int i = 0; i < static_cast<int>(problem.phases.size()); ++i) {
+    const PhasePlacement& at = p[i];
+    const PhaseOn& on = phaseOn_[i][at.device];
+    const energy::DeviceSpec& dev = soc.devices[at.device];
+    const energy::Opp& opp = dev.opps[at.opp];
+    const double pi = (at.cores == 0 ? dev.cores : at.cores) * on.perCycle * opp.freqHz;
+    const double t = on.workS / std::min(pi, on.rooflineFlops);
+    const int w = problem.phases[i].workload;
+    const double end = std::max(deviceFreeS[at.device], workloadEndS[w]) + t;
+    deviceFreeS[at.device] = workloadEndS[w] = end;
+    dynamicJ += on.dynamicJPerV2 * opp.voltV * opp.voltV;
+    dramBytesS += on.dramBytesS;
+    used |= 1u << at.device;
+  }
+  Objectives o;
+  double makespanS = soc.dramBandwidthBps > 0.0 ? dramBytesS / soc.dramBandwidthBps : 0.0;
+  double weighted = 0.0;
+  double weights = 0.0;
+  *late = false;
+  for (size_t w = 0; w < problem.workloads.size(); ++w) {
+    const WorkloadSpec& spec = problem.workloads[w];
+    makespanS = std::max(makespanS, workloadEndS[w]);
+    weighted += spec.priority * workloadEndS[w];
+    weights += spec.priority;
+    *late = *late || workloadEndS[w] * (1.0 - kBoundMargin) > spec.sloS;
+  }
+  o.latencyS = weights > 0.0 ? weighted / weights * (1.0 - kBoundMargin) : 0.0;
+  double staticW = soc.baseW;
+  double usedFlops = 0.0;
+  double poweredFlops = 0.0;
+  for (int d = 0; d < static_cast<int>(soc.devices.size()); ++d) {
+    const bool isUsed = (used & (1u << d)) != 0;
+    if (!isUsed && gated_[d]) continue;
+    staticW += soc.devices[d].idleW + leakFloorW_[d];
+    poweredFlops += topPeakFlops_[d];
+    usedFlops += isUsed ? topPeakFlops_[d] : 0.0;
+  }
+  const double horizonS = std::max(problem.horizonS, makespanS);
+  o.energyJ = (dynamicJ + dramJ_ + staticW * horizonS) * (1.0 - kBoundMargin);
+  o.underUtilisation = poweredFlops > 0.0 ? 1.0 - usedFlops / poweredFlops - kBoundMargin : 0.0;
+  o.underUtilisation = std::max(0.0, o.underUtilisation);
+  return o;
 }
 
 }  // namespace qeil::scheduler

@@ -77,6 +77,8 @@ struct PlanStats {
   int evaluations = 0;  // full EnergyModel::evaluate calls
   int cacheHits = 0;
   int screened = 0;  // candidates rejected unevaluated: certainly past an SLO
+  int bounded = 0;   // candidates rejected unevaluated: lower bounds of their objectives show
+                     // they would be rejected
   int archiveSize = 0;
   bool reheated = false;
   bool timedOut = false;
@@ -143,6 +145,37 @@ class PlanningContext {
 
  private:
   const energy::EnergyModel& model_;
+};
+
+// Lower bounds of the objectives of any placement of one problem, and whether it certainly
+// misses an SLO, at a fraction of a full evaluation's cost: a search drops a candidate
+// unevaluated when even its bounds would be rejected. prepare() works out what depends on the
+// problem only; lower() needs no allocation. The reasoning is in problem.cpp.
+class ObjectiveBounds {
+ public:
+  void prepare(const PlanningContext& context, const PlanningProblem& problem);
+  // energyJ, latencyS and underUtilisation bound the full model's from below (`feasible` and
+  // `violation` are left unset); *late: some workload ends past its SLO in every case.
+  Objectives lower(const PlanningProblem& problem, const energy::Placement& p, bool* late) const;
+
+ private:
+  const energy::EnergyModel* model_ = nullptr;
+  double slowdown_ = 1.0;                           // 1 + CPQ (§4)
+  double dramJ_ = 0.0;                              // what every placement spends on DRAM traffic
+  std::array<double, kMaxDevices> bandwidthBps_{};  // min(beta_d, beta_soc)
+  std::array<bool, kMaxDevices> gated_{};           // power-gated when unused
+  std::array<double, kMaxDevices> topPeakFlops_{};  // pi_d, U's weight (§6)
+  std::array<double, kMaxDevices> leakFloorW_{};    // the least it leaks when powered
+  // Phase i on device d, what does not depend on the OPP or the cores: its time alone is
+  // workS / min(pi, rooflineFlops), its dynamic energy dynamicJPerV2 * V^2 (§3, §5).
+  struct PhaseOn {
+    double perCycle;       // w_d for its data type
+    double workS;          // F (1 + CPQ) / eta
+    double rooflineFlops;  // I * min(beta_d, beta_soc); infinite without bytes
+    double dynamicJPerV2;  // C F (1 + CPQ) / (eta w_d)
+    double dramBytesS;     // B (1 + CPQ) / eta: share-seconds of DRAM bandwidth
+  };
+  std::array<std::array<PhaseOn, kMaxDevices>, kMaxPhases> phaseOn_{};
 };
 
 // A deterministic generator (splitmix64): the same sequence on every platform and library,
