@@ -96,8 +96,11 @@ Status Agent::init(const Clock& clock) {
 }
 
 void Agent::tick() {
-  if (twin_ && (options_.simLimitNs < 0 || simClock_->nowNs() < options_.simLimitNs))
-    twin_->stepNs(options_.tickMs * kNsPerMs);
+  if (twin_ && options_.simLimitNs >= 0 && simClock_->nowNs() >= options_.simLimitNs) {
+    if (tickTimer_) tickTimer_->cancel();  // the test's end of simulated time: hold still
+    return;
+  }
+  if (twin_) twin_->stepNs(options_.tickMs * kNsPerMs);
   const int64_t nowNs = clock_->nowNs();
   sample_.timeNs = nowNs;
   for (auto& monitor : hal_->monitors)

@@ -30,8 +30,8 @@ struct AgentOptions {
   double ambientC = NAN;  // twin mode: hold the ambient here; NaN: the board's
   int64_t tickMs = 100;
   size_t ringSamples = 600;  // telemetry kept in memory (60 s at 100 ms)
-  // Twin mode: the twin stops stepping at this simulated time (tests read its truth then);
-  // negative: never.
+  // Twin mode: ticks stop (no stepping, no sampling) once the simulated time reaches this, and
+  // the loop keeps serving (tests read the twin's truth then); negative: never.
   int64_t simLimitNs = -1;
 };
 
@@ -73,8 +73,8 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // One sampling tick: steps the twin by a tick (twin mode, below simLimitNs), then reads
-  // every rail, zone and domain.
+  // One sampling tick: steps the twin by a tick (twin mode), then reads every rail, zone and
+  // domain. Does nothing once a twin reached simLimitNs.
   void tick();
   // Runs the loop until SIGTERM, SIGINT or requestStop(), then restores every setting.
   Status run();

@@ -85,12 +85,20 @@ Status Timer::start(int64_t periodUs) {
   if (periodUs < 0)
     return Error::make(EINVAL, "timer: negative period %lld us", (long long)periodUs);
   if (event_) event_free(event_);
-  event_ = event_new(loop_.base(), -1, EV_PERSIST, &Timer::fire, this);
+  // libevent does not re-arm a persistent timer of zero timeout: a zero period re-adds its
+  // one-shot timeout after each firing, so I/O is polled between firings.
+  periodUs_ = periodUs;
+  event_ = event_new(loop_.base(), -1, periodUs > 0 ? EV_PERSIST : 0, &Timer::fire, this);
   if (!event_) return Error::make(ENOMEM, "timer: event_new failed");
-  timeval tv{static_cast<time_t>(periodUs / 1000000), static_cast<suseconds_t>(periodUs % 1000000)};
-  if (event_add(event_, &tv) != 0) return Error::make(EIO, "timer: event_add failed");
   active_ = true;
+  if (!arm()) return Error::make(EIO, "timer: event_add failed");
   return Status();
+}
+
+bool Timer::arm() {
+  timeval tv{static_cast<time_t>(periodUs_ / 1000000),
+             static_cast<suseconds_t>(periodUs_ % 1000000)};
+  return event_add(event_, &tv) == 0;
 }
 
 void Timer::cancel() {
@@ -99,7 +107,9 @@ void Timer::cancel() {
 }
 
 void Timer::fire(int, short, void* self) {
-  static_cast<Timer*>(self)->callback_();
+  Timer* t = static_cast<Timer*>(self);
+  t->callback_();
+  if (t->periodUs_ == 0 && t->active_) t->arm();
 }
 
 FdWatcher::FdWatcher(EventLoop& loop, int fd, std::function<void()> onReadable)

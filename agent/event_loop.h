@@ -60,10 +60,12 @@ class Timer {
 
  private:
   static void fire(int fd, short what, void* self);
+  bool arm();
 
   EventLoop& loop_;
   std::function<void()> callback_;
   event* event_ = nullptr;
+  int64_t periodUs_ = 0;
   bool active_ = false;
 };
 
