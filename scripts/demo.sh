@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: the board twin of the default board (rk3588) reproducing published measurements,
-# then the HAL's sampling pass. Installs what is missing and builds first.
+# qeild on that twin queried with qeilctl, then the HAL's sampling pass. Installs what is
+# missing and builds first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,27 @@ echo
 echo "The twin of the default board (board-configs/rk3588.cfg) against the published runs on"
 echo "RK3588 boards (../shared/data/boards/board-data.json), read through the real backends:"
 build/native/bench/twin_validate --board rk3588
+echo
+echo "qeild on the twin of the default board (10 simulated seconds per second), driven by"
+echo "qeilctl over its UNIX socket, then stopped with SIGTERM (it restores what it wrote):"
+sock=$(mktemp -u /tmp/qeild-demo-XXXXXX.sock)
+build/native/agent/qeild --board board-configs/rk3588.cfg --twin --speed 10 --socket "$sock" &
+qeild_pid=$!
+trap 'kill -TERM "$qeild_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  [ -S "$sock" ] && break
+  sleep 0.1
+done
+sleep 1  # ten simulated seconds of samples
+build/native/agent/qeilctl --socket "$sock" status
+echo
+build/native/agent/qeilctl --socket "$sock" rails
+kill -TERM "$qeild_pid"
+status=0
+wait "$qeild_pid" || status=$?
+trap - EXIT
+echo "qeild exited with status $status"
+[ "$status" -eq 0 ]
 echo
 echo "The hardware abstraction layer's sampling pass on the fakes:"
 build/native/bench/hal_tick --short

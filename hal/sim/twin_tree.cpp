@@ -543,7 +543,8 @@ Result<std::vector<std::string>> TwinTree::addCgroupProcess(const std::string& g
           Result<size_t> r =
               readTextFile(parent + "/cgroup.subtree_control", enabled, sizeof enabled);
           if (!r.ok() || !hasWord(enabled, "cpuset")) {
-            Status st = writeTextFile(parent + "/cgroup.subtree_control", "+cpuset +cpu");
+            // Written as the kernel shows it afterwards ("+cpuset +cpu" is what one writes).
+            Status st = writeTextFile(parent + "/cgroup.subtree_control", "cpuset cpu");
             if (!st.ok()) return st.error();
           }
         }

@@ -47,8 +47,10 @@ has "$tmp/err" "$tmp/none.cfg: cannot open"
 
 run 2
 run 2 --check-config
-run 2 --board "$good"
-has "$tmp/err" "qeild: --board is not available in this build yet"
+run 2 --board "$good" --speed 2
+has "$tmp/err" "qeild: --speed and --ambient-c need --twin"
+run 2 --colour
+has "$tmp/err" "qeild: --colour: unknown option"
 run 0 --help
 has "$tmp/out" "--check-config FILE..."
 

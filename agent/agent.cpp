@@ -1,0 +1,218 @@
+#include "agent/agent.h"
+
+#include <csignal>
+
+#include "hal/linux/monotonic_clock.h"
+#include "hal/log.h"
+
+namespace qeil {
+namespace {
+
+LogModule logAgent("agent");
+
+float nanIfInvalid(double value, bool valid) {
+  return valid ? static_cast<float>(value) : NAN;
+}
+
+}  // namespace
+
+Agent::Agent(const BoardSpec& board, const AgentOptions& options)
+    : board_(board), options_(options), journal_(options.journalPath), ring_(options.ringSamples) {}
+
+Agent::~Agent() = default;
+
+Result<std::unique_ptr<Agent>> Agent::create(const BoardSpec& board, const AgentOptions& options) {
+  std::unique_ptr<Agent> agent(new Agent(board, options));
+  if (!options.twin) {
+    agent->realClock_ = std::make_unique<MonotonicClock>();
+    agent->i2c_ = std::make_unique<I2cDevBusPool>(SysRoot(options.root));
+    Status s = agent->init(*agent->realClock_);
+    if (!s.ok()) return s.error();
+    return agent;
+  }
+  agent->ownedClock_ = std::make_unique<SimClock>(0);
+  auto twin = BoardTwin::create(board, options.root, *agent->ownedClock_);
+  if (!twin.ok()) return twin.error().prefix("twin of %s", board.name.c_str());
+  agent->ownedTwin_ = std::move(twin.value());
+  agent->twin_ = agent->ownedTwin_.get();
+  agent->simClock_ = agent->ownedClock_.get();
+  Status s = agent->init(*agent->ownedClock_);
+  if (!s.ok()) return s.error();
+  return agent;
+}
+
+Result<std::unique_ptr<Agent>> Agent::createOnTwin(const BoardSpec& board,
+                                                   const AgentOptions& options, BoardTwin& twin,
+                                                   SimClock& clock) {
+  std::unique_ptr<Agent> agent(new Agent(board, options));
+  agent->twin_ = &twin;
+  agent->simClock_ = &clock;
+  agent->options_.twin = true;
+  agent->options_.root = twin.rootDir();
+  Status s = agent->init(clock);
+  if (!s.ok()) return s.error();
+  return agent;
+}
+
+Status Agent::checkCapacity() const {
+  if (board_.rails.size() > kAgentMaxRails || board_.zones.size() > kAgentMaxZones ||
+      board_.devices.size() > kAgentMaxDevices) {
+    return Error::make(
+        E2BIG, "%s: %zu rails, %zu zones, %zu devices; the agent holds at most %zu, %zu, %zu",
+        board_.sourceFile.c_str(), board_.rails.size(), board_.zones.size(), board_.devices.size(),
+        kAgentMaxRails, kAgentMaxZones, kAgentMaxDevices);
+  }
+  if (options_.tickMs <= 0)
+    return Error::make(EINVAL, "tick period %lld ms: must be > 0", (long long)options_.tickMs);
+  return Status();
+}
+
+Status Agent::init(const Clock& clock) {
+  clock_ = &clock;
+  Status s = checkCapacity();
+  if (!s.ok()) return s;
+  if (twin_) {
+    twin_->cgroupTree().attach(journal_);
+    if (!std::isnan(options_.ambientC)) twin_->setAmbientC(options_.ambientC);
+  }
+  s = journal_.recover();
+  if (!s.ok()) warnings_.push_back(std::string("recover: ") + s.error().message());
+  I2cBusProvider& buses = twin_ ? static_cast<I2cBusProvider&>(*twin_) : *i2c_;
+  ctx_.reset(
+      new HalContext{twin_ ? twin_->sysRoot() : SysRoot(options_.root), clock, journal_, buses});
+  auto hal = buildBoardHal(board_, *ctx_, &warnings_);
+  if (!hal.ok()) return hal.error();
+  hal_ = std::move(hal.value());
+  rails_.assign(board_.rails.size(), RailState());
+  zones_.assign(board_.zones.size(), ZoneState());
+  devices_.assign(board_.devices.size(), DeviceState());
+  for (const BoardRail& r : board_.rails)
+    topLevel_.push_back(r.parent.empty());
+  auto loop = EventLoop::create();
+  if (!loop.ok()) return loop.error();
+  loop_ = std::move(loop.value());
+  startNs_ = clock.nowNs();
+  return Status();
+}
+
+void Agent::tick() {
+  if (twin_ && options_.simLimitNs >= 0 && simClock_->nowNs() >= options_.simLimitNs) {
+    if (tickTimer_) tickTimer_->cancel();  // the test's end of simulated time: hold still
+    return;
+  }
+  if (twin_) twin_->stepNs(options_.tickMs * kNsPerMs);
+  const int64_t nowNs = clock_->nowNs();
+  sample_.timeNs = nowNs;
+  for (auto& monitor : hal_->monitors)
+    monitor->sample();
+  sampleRails(nowNs);
+  sampleZones();
+  sampleDevices();
+  ring_.push(sample_);
+  ++ticks_;
+}
+
+void Agent::sampleRails(int64_t nowNs) {
+  for (size_t r = 0; r < rails_.size(); ++r) {
+    const RailBinding& b = hal_->rails[r];
+    const PowerSample& s = hal_->monitors[b.monitor]->last(b.channel);
+    RailState& state = rails_[r];
+    if (s.valid && state.lastValidNs >= 0) {
+      const double dtS = static_cast<double>(nowNs - state.lastValidNs) / kNsPerS;
+      state.energyJ += 0.5 * (s.powerW + state.powerW) * dtS;  // trapezoid
+    }
+    state.valid = s.valid;
+    if (s.valid) {
+      state.powerW = s.powerW;
+      state.busV = s.busV;
+      state.currentA = s.currentA;
+      state.lastValidNs = nowNs;
+    }
+    sample_.railW[r] = nanIfInvalid(s.powerW, s.valid);
+  }
+}
+
+void Agent::sampleZones() {
+  for (size_t z = 0; z < zones_.size(); ++z) {
+    Reading t = hal_->zones[z]->readTempC();
+    zones_[z].valid = t.valid;
+    if (t.valid) zones_[z].tempC = t.value;
+    sample_.zoneC[z] = nanIfInvalid(t.value, t.valid);
+  }
+}
+
+void Agent::sampleDevices() {
+  for (size_t d = 0; d < devices_.size(); ++d) {
+    FreqDomain* domain = hal_->domains[d].get();
+    if (!domain) continue;
+    Reading f = domain->readCurHz();
+    devices_[d].valid = f.valid;
+    if (f.valid) devices_[d].curHz = static_cast<uint64_t>(f.value);
+    sample_.freqKHz[d] = f.valid ? static_cast<uint32_t>(f.value / 1000.0) : 0;
+  }
+}
+
+double Agent::boardPowerW() const {
+  double w = 0.0;
+  for (size_t r = 0; r < rails_.size(); ++r) {
+    if (topLevel_[r] && rails_[r].valid) w += rails_[r].powerW;
+  }
+  return w;
+}
+
+double Agent::boardEnergyJ() const {
+  double j = 0.0;
+  for (size_t r = 0; r < rails_.size(); ++r) {
+    if (topLevel_[r]) j += rails_[r].energyJ;
+  }
+  return j;
+}
+
+Status Agent::startLoop() {
+  int64_t periodUs = options_.tickMs * 1000;
+  if (twin_) periodUs = options_.speed > 0.0 ? static_cast<int64_t>(periodUs / options_.speed) : 0;
+  tickTimer_ = std::make_unique<Timer>(*loop_, [this] { tick(); });
+  Status s = tickTimer_->start(periodUs);
+  if (!s.ok()) return s;
+  signals_.clear();
+  for (int sig : {SIGTERM, SIGINT}) {
+    signals_.push_back(std::make_unique<SignalWatcher>(*loop_, sig, [this, sig] {
+      QEIL_LOG(logAgent, Info, "signal %d: stopping", sig);
+      loop_->stop();
+    }));
+  }
+  signals_.push_back(std::make_unique<SignalWatcher>(*loop_, SIGHUP, [this] { onHangup(); }));
+  for (auto& w : signals_) {
+    s = w->start();
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
+void Agent::onHangup() {
+  QEIL_LOG(logAgent, Warn,
+           "SIGHUP: reloading the board file is not supported by this build; "
+           "keeping %s",
+           board_.sourceFile.c_str());
+}
+
+Status Agent::run() {
+  Status s = startLoop();
+  if (s.ok()) s = loop_->run();
+  tickTimer_->cancel();
+  Status restored = restore();
+  return s.ok() ? restored : s;
+}
+
+Status Agent::restore() {
+  size_t entries = journal_.size();
+  Status s = journal_.restoreAll();
+  if (s.ok()) {
+    QEIL_LOG(logAgent, Info, "restored %zu journaled settings", entries);
+  } else {
+    QEIL_LOG(logAgent, Error, "restore: %s", s.error().message());
+  }
+  return s;
+}
+
+}  // namespace qeil

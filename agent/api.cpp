@@ -1,0 +1,350 @@
+#include "agent/api.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cinttypes>
+#include <cstring>
+
+#include "agent/agent.h"
+
+namespace qeil {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+const char* kindName(HwDeviceKind kind) {
+  switch (kind) {
+    case HwDeviceKind::Cpu:
+      return "cpu";
+    case HwDeviceKind::Gpu:
+      return "gpu";
+    case HwDeviceKind::Npu:
+      return "npu";
+  }
+  return "cpu";
+}
+
+const char* healthName(SensorState state) {
+  switch (state) {
+    case SensorState::Ok:
+      return "ok";
+    case SensorState::Probing:
+      return "probing";
+    case SensorState::Failing:
+      return "failing";
+  }
+  return "probing";
+}
+
+void key(JsonWriter& w, const char* k, const std::string& v) {
+  w.Key(k);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+// A number, or null when it is not a measurement.
+void keyNumber(JsonWriter& w, const char* k, double v, bool valid = true) {
+  w.Key(k);
+  if (valid && std::isfinite(v)) {
+    w.Double(v);
+  } else {
+    w.Null();
+  }
+}
+
+ApiResponse jsonResponse(const rapidjson::StringBuffer& buf) {
+  ApiResponse r;
+  r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+ApiResponse status(Agent& agent) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  const BoardSpec& b = agent.board();
+  w.StartObject();
+  key(w, "board", b.name);
+  key(w, "soc", b.soc);
+  key(w, "board_file", b.sourceFile);
+  key(w, "mode", agent.twinMode() ? "twin" : "board");
+  keyNumber(w, "uptime_s", static_cast<double>(agent.clock().nowNs() - agent.startNs()) / kNsPerS);
+  w.Key("ticks");
+  w.Uint64(agent.ticks());
+  w.Key("tick_ms");
+  w.Int64(agent.options().tickMs);
+  keyNumber(w, "power_w", agent.boardPowerW());
+  keyNumber(w, "energy_j", agent.boardEnergyJ());
+  w.Key("rails");
+  w.Uint64(agent.rails().size());
+  w.Key("zones");
+  w.Uint64(agent.zones().size());
+  w.Key("devices");
+  w.Uint64(agent.devices().size());
+  w.Key("journal_entries");
+  w.Uint64(agent.journal().size());
+  w.Key("telemetry");
+  w.StartObject();
+  w.Key("samples");
+  w.Uint64(agent.telemetry().size());
+  w.Key("capacity");
+  w.Uint64(agent.telemetry().capacity());
+  w.EndObject();
+  w.EndObject();
+  return jsonResponse(buf);
+}
+
+void limits(JsonWriter& w, FreqDomain& domain) {
+  Result<uint64_t> minHz = domain.minLimitHz();
+  Result<uint64_t> maxHz = domain.maxLimitHz();
+  keyNumber(w, "min_limit_hz", static_cast<double>(minHz.valueOr(0)), minHz.ok());
+  keyNumber(w, "max_limit_hz", static_cast<double>(maxHz.valueOr(0)), maxHz.ok());
+  char governor[64] = {};
+  w.Key("governor");
+  if (domain.governor(governor, sizeof governor).ok()) {
+    w.String(governor);
+  } else {
+    w.Null();
+  }
+}
+
+void device(JsonWriter& w, Agent& agent, size_t d) {
+  const BoardDevice& bd = agent.board().devices[d];
+  const DeviceState& st = agent.devices()[d];
+  FreqDomain* domain = agent.hal().domains[d].get();
+  w.StartObject();
+  key(w, "name", bd.name);
+  key(w, "kind", kindName(bd.kind));
+  w.Key("cores");
+  w.Int(bd.cores);
+  char cpus[128] = {};
+  if (bd.kind == HwDeviceKind::Cpu && bd.cpus.format(cpus, sizeof cpus)) key(w, "cpus", cpus);
+  w.Key("freq_domain");
+  if (domain) {
+    w.String(domain->name());
+  } else {
+    w.Null();
+  }
+  keyNumber(w, "cur_freq_hz", static_cast<double>(st.curHz), domain && st.valid);
+  if (domain) limits(w, *domain);
+  w.Key("opps_hz");
+  w.StartArray();
+  for (const OppSpec& o : bd.opps)
+    w.Uint64(o.freqHz);
+  w.EndArray();
+  key(w, "zone", bd.thermalZone);
+  int z = indexByName(agent.board().zones, bd.thermalZone);
+  keyNumber(w, "temp_c", z >= 0 ? agent.zones()[z].tempC : 0.0, z >= 0 && agent.zones()[z].valid);
+  w.EndObject();
+}
+
+ApiResponse devices(Agent& agent) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("devices");
+  w.StartArray();
+  for (size_t d = 0; d < agent.devices().size(); ++d)
+    device(w, agent, d);
+  w.EndArray();
+  w.Key("zones");
+  w.StartArray();
+  for (size_t z = 0; z < agent.zones().size(); ++z) {
+    w.StartObject();
+    key(w, "name", agent.board().zones[z].name);
+    keyNumber(w, "temp_c", agent.zones()[z].tempC, agent.zones()[z].valid);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return jsonResponse(buf);
+}
+
+void rail(JsonWriter& w, Agent& agent, size_t r) {
+  const BoardRail& br = agent.board().rails[r];
+  const RailState& st = agent.rails()[r];
+  const PowerMonitor& monitor = *agent.hal().monitors[agent.hal().rails[r].monitor];
+  w.StartObject();
+  key(w, "name", br.name);
+  w.Key("parent");
+  if (br.parent.empty()) {
+    w.Null();
+  } else {
+    w.String(br.parent.c_str());
+  }
+  w.Key("valid");
+  w.Bool(st.valid);
+  keyNumber(w, "power_w", st.powerW, st.valid);
+  keyNumber(w, "bus_v", st.busV, st.valid);
+  keyNumber(w, "current_a", st.currentA, st.valid);
+  keyNumber(w, "energy_j", st.energyJ);
+  key(w, "monitor", monitor.name());
+  key(w, "health", healthName(monitor.health().state));
+  w.Key("feeds");
+  w.StartArray();
+  for (const std::string& f : br.feeds)
+    w.String(f.c_str());
+  w.EndArray();
+  w.EndObject();
+}
+
+ApiResponse rails(Agent& agent) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("rails");
+  w.StartArray();
+  for (size_t r = 0; r < agent.rails().size(); ++r)
+    rail(w, agent, r);
+  w.EndArray();
+  keyNumber(w, "power_w", agent.boardPowerW());
+  keyNumber(w, "energy_j", agent.boardEnergyJ());
+  w.EndObject();
+  return jsonResponse(buf);
+}
+
+// Label values escape backslash, double quote and newline (Prometheus text format 0.0.4).
+void appendLabel(std::string& out, const std::string& value) {
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+}
+
+void metricHeader(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void metricLine(std::string& out, const char* name, const char* label, const std::string& value,
+                double v) {
+  char num[64];
+  snprintf(num, sizeof num, "%.9g", v);
+  out += name;
+  if (label) {
+    out += '{';
+    out += label;
+    out += "=\"";
+    appendLabel(out, value);
+    out += "\"}";
+  }
+  out += ' ';
+  out += std::isfinite(v) ? num : "NaN";
+  out += '\n';
+}
+
+void railMetrics(std::string& out, Agent& agent) {
+  const auto& rails = agent.rails();
+  const auto& spec = agent.board().rails;
+  metricHeader(out, "qeil_rail_power_watts", "gauge", "Last power reading of the rail.");
+  for (size_t r = 0; r < rails.size(); ++r)
+    metricLine(out, "qeil_rail_power_watts", "rail", spec[r].name,
+               rails[r].valid ? rails[r].powerW : NAN);
+  metricHeader(out, "qeil_rail_energy_joules_total", "counter",
+               "Energy integrated from the rail's readings since the agent started.");
+  for (size_t r = 0; r < rails.size(); ++r)
+    metricLine(out, "qeil_rail_energy_joules_total", "rail", spec[r].name, rails[r].energyJ);
+}
+
+void deviceMetrics(std::string& out, Agent& agent) {
+  const auto& zones = agent.zones();
+  metricHeader(out, "qeil_zone_temperature_celsius", "gauge", "Last thermal zone reading.");
+  for (size_t z = 0; z < zones.size(); ++z) {
+    metricLine(out, "qeil_zone_temperature_celsius", "zone", agent.board().zones[z].name,
+               zones[z].valid ? zones[z].tempC : NAN);
+  }
+  const auto& devices = agent.devices();
+  metricHeader(out, "qeil_device_frequency_hertz", "gauge", "Current frequency of the device.");
+  for (size_t d = 0; d < devices.size(); ++d) {
+    if (!agent.hal().domains[d]) continue;
+    metricLine(out, "qeil_device_frequency_hertz", "device", agent.board().devices[d].name,
+               devices[d].valid ? static_cast<double>(devices[d].curHz) : NAN);
+  }
+}
+
+ApiResponse metrics(Agent& agent) {
+  ApiResponse r;
+  r.contentType = "text/plain; version=0.0.4";
+  std::string& out = r.body;
+  metricHeader(out, "qeil_board_power_watts", "gauge", "Sum of the top-level rails.");
+  metricLine(out, "qeil_board_power_watts", nullptr, "", agent.boardPowerW());
+  metricHeader(out, "qeil_board_energy_joules_total", "counter", "Energy of the top-level rails.");
+  metricLine(out, "qeil_board_energy_joules_total", nullptr, "", agent.boardEnergyJ());
+  metricHeader(out, "qeil_ticks_total", "counter", "Sampling ticks since start.");
+  metricLine(out, "qeil_ticks_total", nullptr, "", static_cast<double>(agent.ticks()));
+  railMetrics(out, agent);
+  deviceMetrics(out, agent);
+  return r;
+}
+
+using Handler = ApiResponse (*)(Agent&);
+struct Route {
+  const char* path;
+  Handler get;
+};
+constexpr Route kRoutes[] = {
+    {"/v1/status", &status},
+    {"/v1/devices", &devices},
+    {"/v1/rails", &rails},
+    {"/metrics", &metrics},
+};
+
+// The path without its query string; false when it does not fit.
+bool pathOnly(const char* path, char* out, size_t cap) {
+  size_t n = strcspn(path, "?#");
+  if (n >= cap) return false;
+  memcpy(out, path, n);
+  out[n] = '\0';
+  return true;
+}
+
+}  // namespace
+
+ApiResponse apiError(int statusCode, const char* message) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.StartObject();
+  w.Key("code");
+  w.Int(statusCode);
+  w.Key("message");
+  w.String(message);
+  w.EndObject();
+  w.EndObject();
+  ApiResponse r = jsonResponse(buf);
+  r.status = statusCode;
+  return r;
+}
+
+ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path) {
+  char clean[256];
+  if (!path || !pathOnly(path, clean, sizeof clean)) return apiError(414, "request path too long");
+  for (const Route& route : kRoutes) {
+    if (strcmp(route.path, clean) != 0) continue;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+      char msg[320];
+      snprintf(msg, sizeof msg, "%.16s %.255s: method not allowed (allowed: GET)", method, clean);
+      ApiResponse r = apiError(405, msg);
+      r.allow = "GET, HEAD";
+      return r;
+    }
+    return route.get(agent);
+  }
+  char msg[352];
+  snprintf(msg, sizeof msg,
+           "%.255s: no such endpoint (try /v1/status, /v1/devices, /v1/rails, /metrics)", clean);
+  return apiError(404, msg);
+}
+
+}  // namespace qeil

@@ -1,0 +1,195 @@
+// qeilctl: the command-line client of qeild's control API (HTTP over its UNIX socket).
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "agent/http_client.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: qeilctl [--socket PATH] [--json] COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  status              the board, its power and energy, the agent's state\n"
+    "  devices             devices with frequency, limits, governor, zone temperature\n"
+    "  rails               power rails: W, V, A, energy, sensor health\n"
+    "  top [--once] [--interval-ms N]\n"
+    "                      a refreshing view of rails, zones and devices (--once: one frame)\n"
+    "\n"
+    "  --socket PATH       qeild's socket (default $QEIL_SOCKET, else /run/qeild.sock)\n"
+    "  --json              print the daemon's JSON as it is, for scripts\n"
+    "Exit status: 0 ok, 1 the daemon answered an error or is not running, 2 usage.\n";
+
+struct Options {
+  std::string socket = "/run/qeild.sock";
+  bool json = false;
+  std::string command;
+  bool once = false;
+  int intervalMs = 1000;
+};
+
+using Doc = rapidjson::Document;
+using Val = rapidjson::Value;
+
+double num(const Val& v, const char* k) {
+  return v.HasMember(k) && v[k].IsNumber() ? v[k].GetDouble() : NAN;
+}
+const char* str(const Val& v, const char* k) {
+  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "-";
+}
+// "%.2f" or "-" for a missing value.
+std::string fmt(double v, const char* f = "%.2f") {
+  if (!std::isfinite(v)) return "-";
+  char buf[48];
+  snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// Fetches `path`; on failure prints why and returns false.
+bool fetch(const Options& o, const char* path, std::string* body, Doc* doc) {
+  auto reply = qeil::unixHttpRequest(o.socket, "GET", path);
+  if (!reply.ok()) {
+    fprintf(stderr, "qeilctl: %s\n", reply.error().message());
+    return false;
+  }
+  *body = reply.value().body;
+  doc->Parse(body->c_str());
+  if (reply.value().status != 200) {
+    const char* msg = !doc->HasParseError() && doc->IsObject() && doc->HasMember("error")
+                          ? str((*doc)["error"], "message")
+                          : body->c_str();
+    fprintf(stderr, "qeilctl: %s: %d: %s\n", path, reply.value().status, msg);
+    return false;
+  }
+  if (doc->HasParseError() || !doc->IsObject()) {
+    fprintf(stderr, "qeilctl: %s: the daemon's answer is not JSON\n", path);
+    return false;
+  }
+  return true;
+}
+
+void printStatus(const Doc& d) {
+  printf("board      %s (%s)%s\n", str(d, "board"), str(d, "soc"),
+         strcmp(str(d, "mode"), "twin") == 0 ? ", twin" : "");
+  printf("uptime     %s s (%s ticks of %s ms)\n", fmt(num(d, "uptime_s"), "%.1f").c_str(),
+         fmt(num(d, "ticks"), "%.0f").c_str(), fmt(num(d, "tick_ms"), "%.0f").c_str());
+  printf("power      %s W\n", fmt(num(d, "power_w")).c_str());
+  printf("energy     %s J\n", fmt(num(d, "energy_j"), "%.1f").c_str());
+  printf("hardware   %s rails, %s zones, %s devices\n", fmt(num(d, "rails"), "%.0f").c_str(),
+         fmt(num(d, "zones"), "%.0f").c_str(), fmt(num(d, "devices"), "%.0f").c_str());
+  printf("journal    %s settings to restore\n", fmt(num(d, "journal_entries"), "%.0f").c_str());
+  if (d.HasMember("telemetry") && d["telemetry"].IsObject()) {
+    printf("telemetry  %s of %s samples in memory\n",
+           fmt(num(d["telemetry"], "samples"), "%.0f").c_str(),
+           fmt(num(d["telemetry"], "capacity"), "%.0f").c_str());
+  }
+}
+
+void printRails(const Doc& d) {
+  printf("%-16s %9s %8s %8s %11s  %-8s %s\n", "RAIL", "POWER_W", "BUS_V", "CUR_A", "ENERGY_J",
+         "HEALTH", "MONITOR");
+  if (!d.HasMember("rails") || !d["rails"].IsArray()) return;
+  for (const Val& r : d["rails"].GetArray()) {
+    printf("%-16s %9s %8s %8s %11s  %-8s %s\n", str(r, "name"),
+           fmt(num(r, "power_w"), "%.3f").c_str(), fmt(num(r, "bus_v"), "%.3f").c_str(),
+           fmt(num(r, "current_a"), "%.3f").c_str(), fmt(num(r, "energy_j"), "%.1f").c_str(),
+           str(r, "health"), str(r, "monitor"));
+  }
+  printf("%-16s %9s\n", "board", fmt(num(d, "power_w"), "%.3f").c_str());
+}
+
+void printDevices(const Doc& d) {
+  printf("%-8s %-4s %5s %-6s %10s %10s %-16s %-20s %7s\n", "DEVICE", "KIND", "CORES", "CPUS",
+         "FREQ_MHZ", "MAX_MHZ", "GOVERNOR", "ZONE", "TEMP_C");
+  if (!d.HasMember("devices") || !d["devices"].IsArray()) return;
+  for (const Val& v : d["devices"].GetArray()) {
+    printf("%-8s %-4s %5s %-6s %10s %10s %-16s %-20s %7s\n", str(v, "name"), str(v, "kind"),
+           fmt(num(v, "cores"), "%.0f").c_str(), str(v, "cpus"),
+           fmt(num(v, "cur_freq_hz") / 1e6, "%.0f").c_str(),
+           fmt(num(v, "max_limit_hz") / 1e6, "%.0f").c_str(), str(v, "governor"), str(v, "zone"),
+           fmt(num(v, "temp_c"), "%.1f").c_str());
+  }
+}
+
+int simple(const Options& o, const char* path, void (*print)(const Doc&)) {
+  std::string body;
+  Doc doc;
+  if (!fetch(o, path, &body, &doc)) return 1;
+  if (o.json) {
+    printf("%s\n", body.c_str());
+  } else {
+    print(doc);
+  }
+  return 0;
+}
+
+// One frame of `top`: status, rails, devices.
+bool topFrame(const Options& o) {
+  std::string sb, rb, db;
+  Doc s, r, d;
+  if (!fetch(o, "/v1/status", &sb, &s) || !fetch(o, "/v1/rails", &rb, &r) ||
+      !fetch(o, "/v1/devices", &db, &d))
+    return false;
+  if (o.json) {
+    printf("{\"status\":%s,\"rails\":%s,\"devices\":%s}\n", sb.c_str(), rb.c_str(), db.c_str());
+    return true;
+  }
+  printf("qeil top  %s  %s W  uptime %s s\n\n", str(s, "board"), fmt(num(s, "power_w")).c_str(),
+         fmt(num(s, "uptime_s"), "%.1f").c_str());
+  printRails(r);
+  printf("\n");
+  printDevices(d);
+  return true;
+}
+
+int top(const Options& o) {
+  for (;;) {
+    if (!o.once && !o.json) fputs("\033[H\033[2J", stdout);
+    if (!topFrame(o)) return 1;
+    fflush(stdout);
+    if (o.once) return 0;
+    usleep(static_cast<useconds_t>(o.intervalMs) * 1000);
+  }
+}
+
+int usage(const char* what) {
+  fprintf(stderr, "qeilctl: %s\nTry 'qeilctl --help'.\n", what);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (const char* env = getenv("QEIL_SOCKET")) o.socket = env;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--once") {
+      o.once = true;
+    } else if ((a == "--socket" || a == "--interval-ms") && i + 1 < argc) {
+      if (a == "--socket") o.socket = argv[++i];
+      if (a == "--interval-ms") o.intervalMs = atoi(argv[++i]);
+    } else if (a[0] != '-' && o.command.empty()) {
+      o.command = a;
+    } else {
+      return usage(("unexpected argument: " + a).c_str());
+    }
+  }
+  if (o.intervalMs < 50) return usage("--interval-ms: at least 50");
+  if (o.command == "status") return simple(o, "/v1/status", printStatus);
+  if (o.command == "rails") return simple(o, "/v1/rails", printRails);
+  if (o.command == "devices") return simple(o, "/v1/devices", printDevices);
+  if (o.command == "top") return top(o);
+  return usage(o.command.empty() ? "no command given" : ("unknown command: " + o.command).c_str());
+}

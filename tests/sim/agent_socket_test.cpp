@@ -1,0 +1,221 @@
+// The real agent on the rk3588 twin, in process, driven through its UNIX socket as qeilctl
+// drives it: the loop runs on its own thread and steps the twin without sleeping until 5 s of
+// simulated time, then holds still and keeps serving. Rails match the twin's truth within the
+// INA226's resolution; malformed, oversized and misdirected requests get 4xx and the daemon
+// keeps serving; stopping it (as SIGTERM does) restores every setting, compared file by file
+// with the tree before the agent started.
+#include <ftw.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/control_server.h"
+#include "agent/http_client.h"
+#include "tests/unit/agent/agent_fixture.h"
+
+namespace qeil {
+namespace {
+
+// Files of the tree the agent may write (cgroups, frequency limits and governors, CPU online),
+// with their contents, and every path of the tree.
+struct TreeSnapshot {
+  std::map<std::string, std::string> controls;
+  std::set<std::string> paths;
+};
+
+TreeSnapshot* gSnapshot = nullptr;
+size_t gRootLen = 0;
+
+bool isControl(const std::string& rel) {
+  static const char* const kNames[] = {"scaling_governor",
+                                       "scaling_max_freq",
+                                       "scaling_min_freq",
+                                       "governor",
+                                       "max_freq",
+                                       "min_freq",
+                                       "online"};
+  if (rel.find("/sys/fs/cgroup/") == 0) return true;
+  const std::string base = rel.substr(rel.rfind('/') + 1);
+  for (const char* n : kNames) {
+    if (base == n) return true;
+  }
+  return false;
+}
+
+int visit(const char* path, const struct stat*, int type, struct FTW*) {
+  const std::string rel = std::string(path).substr(gRootLen);
+  gSnapshot->paths.insert(rel);
+  if (type == FTW_F && isControl(rel)) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    // A sysfs read ends in a newline whatever was written; plain files keep what was written.
+    std::string text = ss.str();
+    while (!text.empty() && isspace(static_cast<unsigned char>(text.back())))
+      text.pop_back();
+    gSnapshot->controls[rel] = text;
+  }
+  return 0;
+}
+
+TreeSnapshot snapshot(const std::string& root) {
+  TreeSnapshot s;
+  gSnapshot = &s;
+  gRootLen = root.size();
+  EXPECT_EQ(nftw(root.c_str(), visit, 16, FTW_PHYS), 0);
+  gSnapshot = nullptr;
+  return s;
+}
+
+rapidjson::Document getJson(const std::string& socket, const char* path, int* status) {
+  rapidjson::Document d;
+  auto r = unixHttpRequest(socket, "GET", path);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+  if (!r.ok()) return d;
+  *status = r.value().status;
+  d.Parse(r.value().body.c_str());
+  EXPECT_FALSE(d.HasParseError()) << r.value().body;
+  return d;
+}
+
+// Polls /v1/status until the agent's simulated uptime reaches `uptimeS`.
+bool waitForUptime(const std::string& socket, double uptimeS) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    rapidjson::Document d = getJson(socket, "/v1/status", &status);
+    if (status == 200 && d["uptime_s"].GetDouble() >= uptimeS - 1e-9) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int rawStatus(const std::string& socket, const std::string& raw) {
+  auto r = unixHttpRaw(socket, raw);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+  return r.ok() ? r.value().status : 0;
+}
+
+class AgentOverSocket : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(t_.twin);
+    ASSERT_TRUE(t_.twin->addWorkload(test::decodeOn(CpuSet::range(4, 7), 4)).ok());
+    before_ = snapshot(t_.twin->rootDir());
+    AgentOptions o;
+    o.speed = 0.0;  // step without sleeping
+    o.simLimitNs = 5 * kNsPerS;
+    o.journalPath = t_.dir.file("settings.journal");
+    ASSERT_TRUE(t_.start(o));
+    // Something to restore besides the cgroup controllers: a lower cap on the A55 cluster.
+    FreqDomain& a55 = *t_.agent->hal().domains[0];
+    ASSERT_TRUE(a55.setMaxLimitHz(a55.availableHz()[2]).ok());
+    ControlServerOptions so;
+    so.socketPath = socket_;
+    auto server = ControlServer::create(t_.agent->loop(), *t_.agent, so);
+    ASSERT_TRUE(server.ok()) << server.error().message();
+    server_ = std::move(server.value());
+    loop_ = std::thread([this] { runStatus_ = t_.agent->run(); });
+    ASSERT_TRUE(waitForUptime(socket_, 5.0));
+  }
+  void TearDown() override {
+    if (loop_.joinable()) {
+      t_.agent->requestStop();
+      loop_.join();
+    }
+  }
+  // Stops the loop as SIGTERM does and waits for run() to return.
+  void stop() {
+    t_.agent->requestStop();
+    loop_.join();
+  }
+
+  test::TwinAgent t_{"rk3588.cfg"};
+  std::string socket_ = t_.dir.file("qeild.sock");
+  TreeSnapshot before_;
+  std::unique_ptr<ControlServer> server_;
+  std::thread loop_;
+  Status runStatus_;
+};
+
+TEST_F(AgentOverSocket, RailsMatchTheTwinWithinInaResolution) {
+  int status = 0;
+  rapidjson::Document d = getJson(socket_, "/v1/rails", &status);
+  ASSERT_EQ(status, 200);
+  const rapidjson::Value& rail = d["rails"][0];
+  ASSERT_TRUE(rail["valid"].GetBool());
+  // The loop holds still: the twin's truth is the state the last sample saw. INA226: power LSB
+  // = 25 x current LSB (max_current_a / 2^15); a few LSBs cover quantisation and the averaged
+  // noise of the conversion window.
+  const BoardRail& spec = t_.board.rails[0];
+  const double powerLsbW = 25.0 * spec.maxCurrentA / 32768.0;
+  const double truthW = t_.twin->railPowerW(0);
+  EXPECT_GT(truthW, 3.0);
+  EXPECT_NEAR(rail["power_w"].GetDouble(), truthW, 3 * powerLsbW);
+  EXPECT_NEAR(rail["bus_v"].GetDouble(), spec.busV, 0.01);
+  EXPECT_NEAR(d["power_w"].GetDouble(), rail["power_w"].GetDouble(), 1e-12);
+  struct stat st;
+  ASSERT_EQ(stat(socket_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(AgentOverSocket, BadRequestsGet4xxAndServingGoesOn) {
+  EXPECT_EQ(rawStatus(socket_, "NONSENSE\r\n\r\n"), 400);
+  EXPECT_EQ(rawStatus(socket_, "GET /v1/status HTTP/9.9\r\nHost: q\r\n\r\n") / 100, 4);
+  std::string bigHeader =
+      "GET /v1/status HTTP/1.1\r\nHost: q\r\nX-Pad: " + std::string(16 * 1024, 'a') +
+      "\r\nConnection: close\r\n\r\n";
+  EXPECT_EQ(rawStatus(socket_, bigHeader) / 100, 4);
+  std::string bigBody(128 * 1024, '{');
+  auto r = unixHttpRequest(socket_, "POST", "/v1/status", bigBody);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r.value().status, 413);
+  r = unixHttpRequest(socket_, "DELETE", "/v1/rails");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().status, 405);
+  rapidjson::Document e;
+  e.Parse(r.value().body.c_str());
+  ASSERT_FALSE(e.HasParseError());
+  EXPECT_EQ(e["error"]["code"].GetInt(), 405);
+  r = unixHttpRequest(socket_, "GET", "/v2/anything");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().status, 404);
+  int status = 0;
+  rapidjson::Document d = getJson(socket_, "/v1/status", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_STREQ(d["board"].GetString(), "rk3588");
+}
+
+TEST_F(AgentOverSocket, StopRestoresTheTreeFileByFile) {
+  int status = 0;
+  getJson(socket_, "/v1/status", &status);
+  ASSERT_EQ(status, 200);
+  const TreeSnapshot during = snapshot(t_.twin->rootDir());
+  EXPECT_NE(during.controls, before_.controls);  // the cap and the controllers are written
+  stop();
+  ASSERT_TRUE(runStatus_.ok()) << runStatus_.error().message();
+  server_.reset();
+  const TreeSnapshot after = snapshot(t_.twin->rootDir());
+  for (const auto& [path, content] : before_.controls) {
+    auto it = after.controls.find(path);
+    ASSERT_NE(it, after.controls.end()) << path;
+    EXPECT_EQ(it->second, content) << path;
+  }
+  EXPECT_EQ(after.controls.size(), before_.controls.size());
+  EXPECT_EQ(after.paths, before_.paths);
+  struct stat st;
+  EXPECT_NE(stat(socket_.c_str(), &st), 0);  // the socket file is gone
+}
+
+}  // namespace
+}  // namespace qeil
