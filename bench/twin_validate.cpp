@@ -17,6 +17,8 @@
 // published; on rk3588.cfg, llama.cpp on all 8 cores slower than on the 4 A76 cores.
 // Flags: --data FILE, --board NAME (only that board file's runs), --short (a few runs),
 // --results DIR (twin_validate.json and twin_validate.csv).
+#include <unistd.h>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -517,11 +519,13 @@ bool eightVsFour(const BoardSpec& spec, double* four, double* eight) {
 int main(int argc, char** argv) {
   using namespace qeil;
   bench::BenchArgs args = bench::parseBenchArgs(&argc, argv);
-  std::string dataPath = QEIL_SOURCE_DIR "/../shared/data/boards/board-data.json";
+  std::string dataPath = bench::sharedDataPath("boards/board-data.json");
+  bool defaultData = true;
   std::string onlyBoard;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
       dataPath = argv[++i];
+      defaultData = false;
     } else if (std::strcmp(argv[i], "--board") == 0 && i + 1 < argc) {
       onlyBoard = argv[++i];
     } else {
@@ -531,6 +535,8 @@ int main(int argc, char** argv) {
     }
   }
   std::string text;
+  if (defaultData && access(dataPath.c_str(), F_OK) != 0)
+    return bench::skipForMissingData("twin_validate", dataPath);
   if (!readFile(dataPath, &text)) {
     fprintf(stderr, "twin_validate: cannot read %s\n", dataPath.c_str());
     return 1;

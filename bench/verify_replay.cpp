@@ -11,6 +11,8 @@
 //   - a correct answer is worth the energy of the whole budget, kMax samples of this question
 //     (SessionConfig::valueCorrectJ = 0): one more sample must buy at least 1/kMax of accuracy;
 //   - joules per token only scales both sides here (the agent takes it from the energy model).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -152,14 +154,18 @@ int run(const bench::BenchArgs& args, const std::string& dataPath) {
 
 int main(int argc, char** argv) {
   const qeil::bench::BenchArgs args = qeil::bench::parseBenchArgs(&argc, argv);
-  std::string data = QEIL_SOURCE_DIR "/../shared/data/verify/gsm8k-gpt4o-mini-40.csv";
+  std::string data = qeil::bench::sharedDataPath("verify/gsm8k-gpt4o-mini-40.csv");
+  bool defaultData = true;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
       data = argv[++i];
+      defaultData = false;
     } else {
       std::fprintf(stderr, "usage: verify_replay [--data FILE] [--short] [--results DIR]\n");
       return 2;
     }
   }
+  if (defaultData && access(data.c_str(), F_OK) != 0)
+    return qeil::bench::skipForMissingData("verify_replay", data);
   return qeil::verify::run(args, data);
 }

@@ -12,7 +12,9 @@ cmake --build build/native -j "$(nproc)"
 echo
 echo "The twin of the default board (board-configs/rk3588.cfg) against the published runs on"
 echo "RK3588 boards (../shared/data/boards/board-data.json), read through the real backends:"
-build/native/bench/twin_validate --board rk3588
+rc=0
+build/native/bench/twin_validate --board rk3588 || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]  # 77: the shared data is not beside this clone
 echo
 echo "qeild on the twin of the default board (10 simulated seconds per second), driven by"
 echo "qeilctl over its UNIX socket, then stopped with SIGTERM (it restores what it wrote):"

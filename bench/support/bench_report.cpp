@@ -4,9 +4,23 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace qeil::bench {
+
+std::string sharedDataPath(const char* relative) {
+  const char* dir = std::getenv("QEIL_DATA_DIR");
+  const std::string base =
+      dir && *dir ? std::string(dir) : std::string(QEIL_SOURCE_DIR "/../shared/data");
+  return base + "/" + relative;
+}
+
+int skipForMissingData(const char* bench, const std::string& path) {
+  fprintf(stderr, "%s: skipped: no data at %s (give --data FILE or set QEIL_DATA_DIR)\n", bench,
+          path.c_str());
+  return kSkippedNoData;
+}
 
 BenchArgs parseBenchArgs(int* argc, char** argv) {
   BenchArgs args;

@@ -13,6 +13,14 @@ struct BenchArgs {
 };
 BenchArgs parseBenchArgs(int* argc, char** argv);
 
+// The project's shared data (README: never copied into the tree): $QEIL_DATA_DIR/<relative>, or
+// by default ../shared/data/<relative> beside the source tree.
+std::string sharedDataPath(const char* relative);
+// A bench whose default data file is missing (a clone without ../shared beside it) says so and
+// exits with this code, which ctest reports as skipped.
+constexpr int kSkippedNoData = 77;
+int skipForMissingData(const char* bench, const std::string& path);
+
 // The figures a bench measured, printed beside their targets and optionally written as JSON.
 class Report {
  public:
