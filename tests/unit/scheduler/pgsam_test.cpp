@@ -120,7 +120,7 @@ TEST(Pgsam, ReachesTheOracleWhereWorkloadsMustTradeDevices) {
   int close = 0;
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     InstanceShape s = shape(seed % 2 == 0 ? 3 : 2, 3, seed, seed % 2 == 0 ? 2 : 4);
-    s.maxCpuCores = 2;
+    s.maxCpuCores = seed % 2 == 0 ? 1 : 2;  // keeps the 3x3 oracle to a fraction of a second
     const PlannerInstance inst = test::randomInstance(s);
     const auto model = test::modelOf(inst);
     Oracle oracle(*model, OracleConfig{});
