@@ -5,9 +5,13 @@
 // keeps serving; stopping it (as SIGTERM does) restores every setting, compared file by file
 // with the tree before the agent started.
 #include <ftw.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -122,6 +126,7 @@ class AgentOverSocket : public ::testing::Test {
     ASSERT_TRUE(a55.setMaxLimitHz(a55.availableHz()[2]).ok());
     ControlServerOptions so;
     so.socketPath = socket_;
+    so.socketMode = socketMode_;
     auto server = ControlServer::create(t_.agent->loop(), *t_.agent, so);
     ASSERT_TRUE(server.ok()) << server.error().message();
     server_ = std::move(server.value());
@@ -142,6 +147,7 @@ class AgentOverSocket : public ::testing::Test {
 
   test::TwinAgent t_{"rk3588.cfg"};
   std::string socket_ = t_.dir.file("qeild.sock");
+  mode_t socketMode_ = 0660;
   TreeSnapshot before_;
   std::unique_ptr<ControlServer> server_;
   std::thread loop_;
@@ -215,6 +221,76 @@ TEST_F(AgentOverSocket, StopRestoresTheTreeFileByFile) {
   EXPECT_EQ(after.paths, before_.paths);
   struct stat st;
   EXPECT_NE(stat(socket_.c_str(), &st), 0);  // the socket file is gone
+}
+
+// The socket open to everyone (0666), so that only SO_PEERCRED stands between a caller and the
+// mutating requests.
+class AgentOverOpenSocket : public AgentOverSocket {
+ protected:
+  AgentOverOpenSocket() { socketMode_ = 0666; }
+};
+
+// In a forked child that dropped to nobody: the status of GET /v1/status, then of POST
+// /v1/workloads, written to `out` (0 when a request failed).
+[[noreturn]] void asNobody(const std::string& socket, int out) {
+  int statuses[2] = {0, 0};
+  if (setgroups(0, nullptr) == 0 && setgid(65534) == 0 && setuid(65534) == 0) {
+    auto get = unixHttpRequest(socket, "GET", "/v1/status");
+    statuses[0] = get.ok() ? get.value().status : 0;
+    auto post = unixHttpRequest(socket, "POST", "/v1/workloads", "{\"attach\": 1}");
+    statuses[1] = post.ok() ? post.value().status : 0;
+  }
+  ssize_t n = write(out, statuses, sizeof statuses);
+  _exit(n == static_cast<ssize_t>(sizeof statuses) ? 0 : 1);
+}
+
+TEST_F(AgentOverOpenSocket, NobodyMayReadButNotChange) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop a child to nobody (uid 65534)";
+  EXPECT_EQ(server_->authorisedGroup(), getegid());
+  ASSERT_EQ(chmod(t_.dir.path().c_str(), 0711), 0);  // nobody may reach the socket
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) asNobody(socket_, fds[1]);
+  close(fds[1]);
+  int statuses[2] = {0, 0};
+  EXPECT_EQ(read(fds[0], statuses, sizeof statuses), static_cast<ssize_t>(sizeof statuses));
+  close(fds[0]);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  EXPECT_EQ(statuses[0], 200);
+  EXPECT_EQ(statuses[1], 403);
+  // Root (this process) passes the check: the same POST reaches the handlers.
+  auto r = unixHttpRequest(socket_, "POST", "/v1/workloads", "{\"attach\": 1}");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_NE(r.value().status, 403);
+}
+
+TEST(PeerAuthorisation, RootAndTheGroupOnly) {
+  PeerCred root;
+  root.uid = 0;
+  root.gid = 12345;
+  EXPECT_TRUE(peerAuthorised(root, 4242));
+  PeerCred member;
+  member.uid = 65534;
+  member.gid = 4242;
+  EXPECT_TRUE(peerAuthorised(member, 4242));
+  PeerCred other = member;
+  other.gid = 65534;
+  EXPECT_FALSE(peerAuthorised(other, 4242));
+  // This process, through a socket pair: SO_PEERCRED names it.
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  auto peer = socketPeer(sv[0]);
+  close(sv[0]);
+  close(sv[1]);
+  ASSERT_TRUE(peer.ok()) << peer.error().message();
+  EXPECT_EQ(peer.value().pid, getpid());
+  EXPECT_EQ(peer.value().uid, geteuid());
+  EXPECT_TRUE(peerAuthorised(peer.value(), getegid()));
+  EXPECT_FALSE(socketPeer(-1).ok());
 }
 
 }  // namespace
