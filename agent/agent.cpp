@@ -83,6 +83,9 @@ Status Agent::init(const Clock& clock) {
   auto hal = buildBoardHal(board_, *ctx_, &warnings_);
   if (!hal.ok()) return hal.error();
   hal_ = std::move(hal.value());
+  launcher_ =
+      twin_ ? makeTwinLauncher(*twin_, board_) : makeProcessLauncher(*hal_->placement, board_);
+  workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
   rails_.assign(board_.rails.size(), RailState());
   zones_.assign(board_.zones.size(), ZoneState());
   devices_.assign(board_.devices.size(), DeviceState());
@@ -108,6 +111,7 @@ void Agent::tick() {
   sampleRails(nowNs);
   sampleZones();
   sampleDevices();
+  workloads_->poll(nowNs);
   ring_.push(sample_);
   ++ticks_;
 }

@@ -9,6 +9,7 @@
 #include "agent/board_hal.h"
 #include "agent/event_loop.h"
 #include "agent/telemetry_ring.h"
+#include "agent/workloads.h"
 #include "hal/board_spec.h"
 #include "hal/linux/journal.h"
 #include "hal/result.h"
@@ -99,6 +100,8 @@ class Agent {
   int64_t startNs() const { return startNs_; }
   bool twinMode() const { return twin_ != nullptr; }
   const AgentOptions& options() const { return options_; }
+  // The workloads it started or attached (twin mode: the twin's simulated processes).
+  WorkloadTable& workloads() { return *workloads_; }
   // Start-up notes (a monitor that did not answer yet, what recover() restored).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -123,6 +126,8 @@ class Agent {
   std::unique_ptr<I2cBusProvider> i2c_;
   std::unique_ptr<HalContext> ctx_;
   std::unique_ptr<BoardHal> hal_;
+  std::unique_ptr<WorkloadLauncher> launcher_;
+  std::unique_ptr<WorkloadTable> workloads_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Timer> tickTimer_;
   std::vector<std::unique_ptr<SignalWatcher>> signals_;

@@ -255,7 +255,16 @@ void ControlServer::handle(evhttp_request* req) {
   const char* uri = evhttp_request_get_uri(req);
   if (!uri) uri = "";
   ApiResponse r;
-  if (!refuse(req, method, uri, &r)) r = handleApiRequest(agent_, method, uri);
+  if (!refuse(req, method, uri, &r)) {
+    std::string body;
+    evbuffer* in = evhttp_request_get_input_buffer(req);
+    const size_t n = in ? evbuffer_get_length(in) : 0;
+    if (n > 0) {
+      body.resize(n);
+      evbuffer_copyout(in, &body[0], n);
+    }
+    r = handleApiRequest(agent_, method, uri, body);
+  }
   QEIL_LOG(logApi, Debug, "%s %s -> %d", method, uri, r.status);
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
   evhttp_add_header(headers, "Content-Type", r.contentType);
