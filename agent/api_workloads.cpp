@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -57,6 +58,12 @@ void writeEntry(JsonWriter& w, const WorkloadEntry& e) {
   w.Uint64(e.tokens);
   w.Key("tokens_per_s");
   w.Double(e.tokensPerS);
+  w.Key("planned_device");
+  if (e.plannedDevice.empty()) {
+    w.Null();
+  } else {
+    w.String(e.plannedDevice.c_str());
+  }
   w.Key("model");
   if (e.origin == WorkloadOrigin::Run) {
     w.String(e.model.name.c_str());
@@ -134,17 +141,22 @@ bool parseModel(const rapidjson::Value& m, LlmWorkloadSpec* spec, std::string* e
          positiveInt(m, "threads", &spec->threads, err);
 }
 
-ApiResponse created(const WorkloadEntry& e) {
+ApiResponse entryResponse(const WorkloadEntry& e, int status) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   writeEntry(w, e);
-  return fromBuffer(buf, 201);
+  return fromBuffer(buf, status);
+}
+
+// The body parsed into *d; false when it is not a JSON object.
+bool parseObject(const std::string& body, rapidjson::Document* d) {
+  d->Parse(body.c_str(), body.size());
+  return !d->HasParseError() && d->IsObject();
 }
 
 ApiResponse post(Agent& agent, const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject())
+  if (!parseObject(body, &d))
     return apiError(400, "POST /v1/workloads: the body must be a JSON object");
   const int64_t nowNs = agent.clock().nowNs();
   Result<int> id = Error::make(EINVAL, "POST /v1/workloads: give \"run\" or \"attach\"");
@@ -177,7 +189,7 @@ ApiResponse post(Agent& agent, const std::string& body) {
     id = agent.workloads().run(argv, model, device, nowNs);
   }
   if (!id.ok()) return apiError(statusFor(id.error()), id.error().message());
-  return created(*agent.workloads().find(id.value()));
+  return entryResponse(*agent.workloads().find(id.value()), 201);
 }
 
 // "/v1/workloads/12" or "/v1/workloads/12/progress": the id (> 0) and whether it is the
@@ -194,15 +206,11 @@ bool parseItemPath(const char* rest, int* id, bool* progress) {
 
 ApiResponse progress(Agent& agent, int id, const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("tokens") || !d["tokens"].IsUint64())
+  if (!parseObject(body, &d) || !d.HasMember("tokens") || !d["tokens"].IsUint64())
     return apiError(400, "progress: the body must be {\"tokens\": n} with n >= 0");
   Status s = agent.workloads().progress(id, d["tokens"].GetUint64(), agent.clock().nowNs());
   if (!s.ok()) return apiError(statusFor(s.error()), s.error().message());
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  writeEntry(w, *agent.workloads().find(id));
-  return fromBuffer(buf, 200);
+  return entryResponse(*agent.workloads().find(id), 200);
 }
 
 ApiResponse notAllowed(const char* method, const char* path, const char* allow) {
@@ -213,10 +221,134 @@ ApiResponse notAllowed(const char* method, const char* path, const char* allow) 
   return r;
 }
 
+void writePolicy(JsonWriter& w, const PlanPolicy& p) {
+  w.Key("policy");
+  w.String(scheduler::policyName(p.policy));
+  w.Key("power_cap_w");
+  if (p.powerCapW > 0.0) {
+    w.Double(p.powerCapW);
+  } else {
+    w.Null();
+  }
+}
+
+ApiResponse policy(Agent& agent) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  writePolicy(w, agent.planner()->policy());
+  w.EndObject();
+  return fromBuffer(buf, 200);
+}
+
+ApiResponse putPolicy(Agent& agent, const std::string& body) {
+  rapidjson::Document d;
+  if (!parseObject(body, &d))
+    return apiError(400, "PUT /v1/policy: the body must be a JSON object");
+  PlanPolicy p = agent.planner()->policy();
+  if (d.HasMember("policy")) {
+    if (!d["policy"].IsString() || !parsePolicy(d["policy"].GetString(), &p.policy))
+      return apiError(400, "policy: one of energy-first, latency-first, balanced");
+  }
+  if (d.HasMember("power_cap_w")) {
+    const rapidjson::Value& v = d["power_cap_w"];
+    if (v.IsNull()) {
+      p.powerCapW = 0.0;
+    } else if (!v.IsNumber() || !(v.GetDouble() > 0.0) || !std::isfinite(v.GetDouble())) {
+      return apiError(400, "power_cap_w: a positive number of watts, or null for no cap");
+    } else {
+      p.powerCapW = v.GetDouble();
+    }
+  }
+  agent.planner()->setPolicy(p);
+  (void)agent.replan();  // a cap it cannot meet is reported by /v1/plan
+  return policy(agent);
+}
+
+ApiResponse plan(Agent& agent) {
+  const PlanManager& pm = *agent.planner();
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  writePolicy(w, pm.policy());
+  w.Key("workloads");
+  w.Int(pm.planned());
+  w.Key("replans");
+  w.Uint64(pm.replans());
+  w.Key("error");
+  if (pm.lastError().empty()) {
+    w.Null();
+  } else {
+    w.String(pm.lastError().c_str());
+  }
+  w.Key("phases");
+  w.StartArray();
+  std::string text;
+  if (pm.hasPlan()) {
+    const scheduler::Explanation e = scheduler::explainPlan(pm.model(), pm.problem(), pm.plan());
+    for (const scheduler::PhaseExplanation& p : e.phases) {
+      w.StartObject();
+      w.Key("workload_id");
+      w.Int(pm.workloadId(p.workload));
+      w.Key("kind");
+      w.String(p.kind == energy::PhaseKind::Prefill ? "prefill" : "decode");
+      w.Key("device");
+      w.String(agent.board().devices[static_cast<size_t>(p.device)].name.c_str());
+      w.Key("opp");
+      w.Int(p.opp);
+      w.Key("freq_hz");
+      w.Double(p.freqHz);
+      w.Key("cores");
+      w.Int(p.cores);
+      w.Key("time_s");
+      w.Double(p.timeS);
+      w.Key("energy_j");
+      w.Double(p.energyJ);
+      w.Key("binding");
+      w.String(scheduler::bindingName(p.binding));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("feasible");
+    w.Bool(e.feasible);
+    w.Key("energy_j");
+    w.Double(e.energyJ);
+    w.Key("latency_s");
+    w.Double(e.latencyS);
+    w.Key("under_utilisation");
+    w.Double(e.underUtilisation);
+    text = scheduler::formatExplanation(pm.model(), e);
+  } else {
+    w.EndArray();
+  }
+  w.Key("explanation");
+  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+  w.EndObject();
+  return fromBuffer(buf, 200);
+}
+
+bool handlePlanRequest(Agent& agent, const char* method, const char* path, const std::string& body,
+                       ApiResponse* out) {
+  const bool isPolicy = strcmp(path, "/v1/policy") == 0;
+  if (!isPolicy && strcmp(path, "/v1/plan") != 0) return false;
+  const bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+  if (!get && !(isPolicy && strcmp(method, "PUT") == 0)) {
+    *out = notAllowed(method, path, isPolicy ? "GET, HEAD, PUT" : "GET, HEAD");
+  } else if (!agent.planner()) {
+    *out = apiError(503, "no planner: the energy model cannot hold this board");
+  } else if (!isPolicy) {
+    *out = plan(agent);
+  } else {
+    *out = get ? policy(agent) : putPolicy(agent, body);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool handleWorkloadRequest(Agent& agent, const char* method, const char* path,
                            const std::string& body, ApiResponse* out) {
+  if (handlePlanRequest(agent, method, path, body, out)) return true;
   static const char kBase[] = "/v1/workloads";
   const size_t n = sizeof kBase - 1;
   if (strncmp(path, kBase, n) != 0) return false;
@@ -244,10 +376,7 @@ bool handleWorkloadRequest(Agent& agent, const char* method, const char* path,
       *out = apiError(404, ("workload " + std::to_string(id) + ": no such workload").c_str());
       return true;
     }
-    rapidjson::StringBuffer buf;
-    JsonWriter w(buf);
-    writeEntry(w, *e);
-    *out = fromBuffer(buf, 200);
+    *out = entryResponse(*e, 200);
   } else if (strcmp(method, "DELETE") == 0) {
     Status s = agent.workloads().stop(id);
     *out = s.ok() ? ApiResponse() : apiError(statusFor(s.error()), s.error().message());

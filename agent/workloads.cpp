@@ -23,9 +23,12 @@ std::string groupPath(const BoardSpec& board, const std::string& group) {
 
 class TwinLauncher : public WorkloadLauncher {
  public:
-  TwinLauncher(BoardTwin& twin, const BoardSpec& board) : twin_(twin), board_(board) {}
+  TwinLauncher(BoardTwin& twin, CpuPlacement& placement, const BoardSpec& board)
+      : twin_(twin), placement_(placement), board_(board) {}
 
   Status start(WorkloadEntry& w) override {
+    Status s = placement_.createGroup(w.group.c_str());
+    if (!s.ok()) return s;
     LlmWorkloadSpec spec = w.model;
     spec.device = w.device == "cpu" ? std::string() : w.device;
     spec.cgroup = groupPath(board_, w.group);
@@ -51,6 +54,7 @@ class TwinLauncher : public WorkloadLauncher {
 
  private:
   BoardTwin& twin_;
+  CpuPlacement& placement_;
   const BoardSpec& board_;
 };
 
@@ -179,8 +183,9 @@ class ProcessLauncher : public WorkloadLauncher {
 
 }  // namespace
 
-std::unique_ptr<WorkloadLauncher> makeTwinLauncher(BoardTwin& twin, const BoardSpec& board) {
-  return std::make_unique<TwinLauncher>(twin, board);
+std::unique_ptr<WorkloadLauncher> makeTwinLauncher(BoardTwin& twin, CpuPlacement& placement,
+                                                   const BoardSpec& board) {
+  return std::make_unique<TwinLauncher>(twin, placement, board);
 }
 
 std::unique_ptr<WorkloadLauncher> makeProcessLauncher(CpuPlacement& placement,
@@ -297,6 +302,17 @@ Status WorkloadTable::stop(int id) {
   return Status();
 }
 
+void WorkloadTable::stopAll() {
+  for (WorkloadEntry& e : entries_) {
+    if (!e.used || e.origin != WorkloadOrigin::Run) continue;
+    Status s = launcher_.stop(e);
+    if (!s.ok())
+      QEIL_LOG(logWorkloads, Warn, "stopping workload %d: %s", e.id, s.error().message());
+    e = WorkloadEntry();
+  }
+  ++generation_;
+}
+
 Status WorkloadTable::progress(int id, uint64_t tokens, int64_t nowNs) {
   WorkloadEntry* e = findMutable(id);
   if (!e) return Error::make(ENOENT, "workload %d: no such workload", id);
@@ -312,6 +328,11 @@ Status WorkloadTable::progress(int id, uint64_t tokens, int64_t nowNs) {
   e->tokens = tokens;
   e->lastProgressNs = nowNs;
   return Status();
+}
+
+void WorkloadTable::setPlannedDevice(int id, const std::string& device) {
+  WorkloadEntry* e = findMutable(id);
+  if (e && e->plannedDevice != device) e->plannedDevice = device;
 }
 
 void WorkloadTable::poll(int64_t nowNs) {

@@ -25,8 +25,9 @@ struct WorkloadEntry {
   bool used = false;
   WorkloadOrigin origin = WorkloadOrigin::Run;
   pid_t pid = 0;
-  std::string group;   // its cgroup under the board's parent group ("w1")
-  std::string device;  // "cpu" or an accelerator's name
+  std::string group;          // its cgroup under the board's parent group ("w1")
+  std::string device;         // "cpu" or an accelerator's name
+  std::string plannedDevice;  // where the last plan put it; empty: not planned
   std::vector<std::string> argv;
   LlmWorkloadSpec model;
   int launcherId = -1;  // the twin's workload id
@@ -52,7 +53,9 @@ class WorkloadLauncher {
 };
 
 // The twin's simulated LLM processes: `run` adds a twin workload in <parent>/<group>.
-std::unique_ptr<WorkloadLauncher> makeTwinLauncher(BoardTwin& twin, const BoardSpec& board);
+// The group is created with `placement` first (journaled: removed on restore).
+std::unique_ptr<WorkloadLauncher> makeTwinLauncher(BoardTwin& twin, CpuPlacement& placement,
+                                                   const BoardSpec& board);
 // Real processes: fork, move the child into <parent>/<group> with `placement`, then exec the
 // command with the device's launch arguments (BoardDevice::launchArgs, split on spaces)
 // appended. Exit detection by waitpid(WNOHANG); stop sends SIGTERM, then SIGKILL after
@@ -75,7 +78,10 @@ class WorkloadTable {
   Result<int> attach(pid_t pid, int64_t nowNs);
   // ENOENT: no such workload.
   Status stop(int id);
+  // Stops every workload it started (on exit); attached processes are left running.
+  void stopAll();
   Status progress(int id, uint64_t tokens, int64_t nowNs);
+  void setPlannedDevice(int id, const std::string& device);
   // Exit detection and tokens for every entry; allocation-free.
   void poll(int64_t nowNs);
 

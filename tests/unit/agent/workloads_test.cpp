@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/api.h"
 #include "hal/linux/cgroup.h"
@@ -200,6 +202,86 @@ TEST_F(ProcessWorkloads, AMissingCommandIsAnError) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(std::string(r.error().message()).find("qeil-command"), std::string::npos);
   EXPECT_EQ(table_->count(), 0u);
+}
+
+}  // namespace
+}  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// Two workloads on the rk3588 twin: the plan is written into the tree (each workload's cpuset
+// is its planned cluster's CPUs, each used cluster's scaling_max_freq the OPP PGSAM chose), the
+// twin's processes run where it says, and restore() puts every file back.
+TEST_F(TwinWorkloads, PlanIsEnforcedAndRestored) {
+  ASSERT_NE(t_.agent->planner(), nullptr) << t_.agent->warnings().size();
+  BoardHal& hal = t_.agent->hal();
+  std::vector<uint64_t> limitsBefore;
+  for (auto& d : hal.domains)
+    limitsBefore.push_back(d ? d->maxLimitHz().valueOr(0) : 0);
+  for (int i = 0; i < 2; ++i) {
+    ApiResponse r =
+        request("POST", "/v1/workloads", R"({"run": ["llm"], "model": {"output_tokens": 100000}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  for (int i = 0; i < 30; ++i)
+    t_.agent->tick();
+  rapidjson::Document plan = parse(request("GET", "/v1/plan"));
+  ASSERT_EQ(plan["workloads"].GetInt(), 2) << plan["error"].IsString();
+  ASSERT_EQ(plan["phases"].Size(), 4u);
+  EXPECT_GT(std::string(plan["explanation"].GetString()).size(), 0u);
+  const WorkloadTable& table = t_.agent->workloads();
+  for (int w = 0; w < 2; ++w) {
+    const rapidjson::Value& decode = plan["phases"][2 * w + 1];
+    EXPECT_STREQ(decode["kind"].GetString(), "decode");
+    const int id = decode["workload_id"].GetInt();
+    const int d = indexByName(t_.board.devices, std::string(decode["device"].GetString()));
+    ASSERT_GE(d, 0);
+    const BoardDevice& dev = t_.board.devices[static_cast<size_t>(d)];
+    EXPECT_EQ(table.find(id)->plannedDevice, dev.name);
+    if (dev.kind != HwDeviceKind::Cpu) continue;
+    // The cgroup's cpuset in the tree, and where the twin runs the process.
+    const std::string cpusFile =
+        t_.twin->rootDir() + "/sys/fs/cgroup/qeil/" + table.find(id)->group + "/cpuset.cpus";
+    auto written = CpuSet::parse(test::readFile(cpusFile).c_str(), cpusFile.c_str());
+    ASSERT_TRUE(written.ok());
+    EXPECT_EQ(written.value(), dev.cpus) << cpusFile;
+    const WorkloadStatus st = t_.twin->workload(table.find(id)->launcherId);
+    EXPECT_FALSE(st.cpus.empty());
+    for (int c = 0; c < CpuSet::kMaxCpus; ++c) {
+      if (st.cpus.contains(c)) {
+        EXPECT_TRUE(dev.cpus.contains(c)) << "cpu " << c;
+      }
+    }
+    // The cluster's limit is at or above this workload's OPP (the highest on that cluster).
+    const uint64_t limitHz = hal.domains[static_cast<size_t>(d)]->maxLimitHz().valueOr(0);
+    EXPECT_GE(static_cast<double>(limitHz) + 1.0, decode["freq_hz"].GetDouble());
+    EXPECT_TRUE(std::any_of(dev.opps.begin(), dev.opps.end(), [&](const OppSpec& o) {
+      return o.freqHz == limitHz;
+    })) << limitHz;
+  }
+  ASSERT_TRUE(t_.agent->restore().ok());
+  for (size_t d = 0; d < hal.domains.size(); ++d) {
+    if (hal.domains[d]) {
+      EXPECT_EQ(hal.domains[d]->maxLimitHz().valueOr(0), limitsBefore[d]);
+    }
+  }
+}
+
+TEST_F(TwinWorkloads, PolicyAndCap) {
+  rapidjson::Document d = parse(request("GET", "/v1/policy"));
+  EXPECT_STREQ(d["policy"].GetString(), "balanced");
+  EXPECT_TRUE(d["power_cap_w"].IsNull());
+  ApiResponse r = request("PUT", "/v1/policy", R"({"policy": "energy-first", "power_cap_w": 4.5})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  d = parse(request("GET", "/v1/policy"));
+  EXPECT_STREQ(d["policy"].GetString(), "energy-first");
+  EXPECT_DOUBLE_EQ(d["power_cap_w"].GetDouble(), 4.5);
+  EXPECT_EQ(request("PUT", "/v1/policy", R"({"policy": "fastest"})").status, 400);
+  EXPECT_EQ(request("PUT", "/v1/policy", R"({"power_cap_w": -1})").status, 400);
+  EXPECT_EQ(request("PUT", "/v1/policy", "nope").status, 400);
+  EXPECT_EQ(request("POST", "/v1/plan").status, 405);
+  EXPECT_EQ(parse(request("GET", "/v1/plan"))["workloads"].GetInt(), 0);
 }
 
 }  // namespace
