@@ -120,10 +120,12 @@ Status PlanManager::enforce(WorkloadTable& table, BoardHal& hal) {
     if (!e || pp.device < 0) continue;
     const BoardDevice& dev = board_.devices[static_cast<size_t>(pp.device)];
     table.setPlannedDevice(e->id, dev.name);
+    Status s = table.moveTo(e->id, dev.kind == HwDeviceKind::Cpu ? "cpu" : dev.name);
+    if (!s.ok() && result.ok()) result = s;
     if (dev.kind != HwDeviceKind::Cpu) continue;
     clusterOpp[static_cast<size_t>(pp.device)] =
         std::max(clusterOpp[static_cast<size_t>(pp.device)], pp.opp);
-    Status s = hal.placement->setCpus(e->group.c_str(), dev.cpus);
+    s = hal.placement->setCpus(e->group.c_str(), dev.cpus);
     if (!s.ok() && result.ok()) result = s;
   }
   for (size_t d = 0; d < soc_.devices.size(); ++d) {

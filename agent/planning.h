@@ -33,9 +33,9 @@ bool parsePolicy(const char* name, scheduler::Policy* out);
 //    highest allowed OPP steps down one and PGSAM solves again (at most kCapSteps times);
 //  - enforcement, from each workload's decode phase (the long one): on a CPU cluster, its
 //    cgroup's cpuset becomes the cluster's CPUs and the cluster's cpufreq max limit the
-//    highest OPP any workload on it got (journaled, restored on exit); on an accelerator, the
-//    device is recorded as the workload's planned device (the twin's simulated process stays
-//    on the device it started on).
+//    highest OPP any workload on it got (journaled, restored on exit); a workload it started
+//    that the plan moves between the CPU and an accelerator, or between accelerators, is moved
+//    there (WorkloadLauncher::move: restarted with that device's launch arguments).
 class PlanManager {
  public:
   static constexpr int kCapSteps = 8;

@@ -48,8 +48,31 @@ class TwinLauncher : public WorkloadLauncher {
     if (w.launcherId < 0) return;
     WorkloadStatus st = twin_.workload(w.launcherId);
     w.state = st.state;
-    w.tokens = st.totalTokens;
+    w.tokens = w.tokensBefore + st.totalTokens;
     w.tokensPerS = st.tokensPerS;
+  }
+  Status move(WorkloadEntry& w, const std::string& device) override {
+    if (w.launcherId < 0) return Error::make(EINVAL, "workload %d: not started here", w.id);
+    const WorkloadStatus st = twin_.workload(w.launcherId);
+    Status s = twin_.crashWorkload(w.launcherId);
+    if (!s.ok()) return s;
+    w.tokensBefore += st.totalTokens;
+    const int left = w.model.outputTokens - st.tokensGenerated;
+    WorkloadEntry next = w;
+    next.model.outputTokens = left > 0 ? left : 1;
+    next.device = device;
+    LlmWorkloadSpec spec = next.model;
+    spec.device = device == "cpu" ? std::string() : device;
+    spec.cgroup = groupPath(board_, w.group);
+    Result<int> id = twin_.addWorkload(spec);
+    if (!id.ok()) {
+      w.state = WorkloadState::Crashed;
+      return id.error();
+    }
+    w.launcherId = id.value();
+    w.pid = twin_.workloadPid(id.value());
+    w.device = device;
+    return Status();
   }
 
  private:
@@ -153,6 +176,14 @@ class ProcessLauncher : public WorkloadLauncher {
     }
     return Error::make(errno, "workload %d: reaping pid %d: %s", w.id, static_cast<int>(w.pid),
                        strerror(errno));
+  }
+
+  Status move(WorkloadEntry& w, const std::string& device) override {
+    Status s = stop(w);
+    if (!s.ok()) return s;
+    w.state = WorkloadState::Running;
+    w.device = device;
+    return start(w);
   }
 
   void poll(WorkloadEntry& w, int64_t) override {
@@ -333,6 +364,15 @@ Status WorkloadTable::progress(int id, uint64_t tokens, int64_t nowNs) {
 void WorkloadTable::setPlannedDevice(int id, const std::string& device) {
   WorkloadEntry* e = findMutable(id);
   if (e && e->plannedDevice != device) e->plannedDevice = device;
+}
+
+Status WorkloadTable::moveTo(int id, const std::string& device) {
+  WorkloadEntry* e = findMutable(id);
+  if (!e) return Error::make(ENOENT, "workload %d: no such workload", id);
+  if (e->origin != WorkloadOrigin::Run || e->state != WorkloadState::Running || e->device == device)
+    return Status();
+  QEIL_LOG(logWorkloads, Info, "workload %d: %s -> %s", id, e->device.c_str(), device.c_str());
+  return launcher_.move(*e, device);
 }
 
 void WorkloadTable::poll(int64_t nowNs) {

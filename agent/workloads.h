@@ -34,6 +34,7 @@ struct WorkloadEntry {
   WorkloadState state = WorkloadState::Running;
   int exitCode = 0;  // Done: the exit status; Crashed: the signal
   uint64_t tokens = 0;
+  uint64_t tokensBefore = 0;  // decoded by the runs before the last move
   double tokensPerS = 0.0;
   int64_t startNs = 0;
   int64_t lastProgressNs = -1;
@@ -48,6 +49,10 @@ class WorkloadLauncher {
   virtual Status start(WorkloadEntry& w) = 0;
   // Stops it (the process is gone afterwards); its group is left to the journal's restore.
   virtual Status stop(WorkloadEntry& w) = 0;
+  // Moves a running `w` to `device` ("cpu" or an accelerator): the twin ends its simulated
+  // process and starts one on the device for the tokens left; a real process is stopped and
+  // started again with the device's launch arguments. Sets w.device.
+  virtual Status move(WorkloadEntry& w, const std::string& device) = 0;
   // Updates state (exit detection) and, where the backend knows them, tokens. Never allocates.
   virtual void poll(WorkloadEntry& w, int64_t nowNs) = 0;
 };
@@ -82,6 +87,9 @@ class WorkloadTable {
   void stopAll();
   Status progress(int id, uint64_t tokens, int64_t nowNs);
   void setPlannedDevice(int id, const std::string& device);
+  // Moves a workload it started to `device` ("cpu" or an accelerator; see
+  // WorkloadLauncher::move). Nothing to do when it is there already.
+  Status moveTo(int id, const std::string& device);
   // Exit detection and tokens for every entry; allocation-free.
   void poll(int64_t nowNs);
 

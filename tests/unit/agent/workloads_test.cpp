@@ -57,13 +57,23 @@ TEST_F(TwinWorkloads, RunListsTokensAndStops) {
   EXPECT_EQ(w["id"].GetInt(), id);
   EXPECT_GT(w["tokens"].GetUint64(), 0u);
   EXPECT_GT(w["tokens_per_s"].GetDouble(), 0.0);
-  // The twin runs it in the agent's group for it: <cgroup parent>/w<id>.
-  EXPECT_EQ(t_.twin->workloadCount(), 1u);
-  EXPECT_EQ(t_.twin->workloadPid(0), static_cast<pid_t>(w["pid"].GetInt()));
+  // The twin runs it (on the device the plan chose: a move ends one simulated process and
+  // starts another), and only that process runs.
+  const int twinId = t_.agent->workloads().find(id)->launcherId;
+  EXPECT_EQ(t_.twin->workloadPid(twinId), static_cast<pid_t>(w["pid"].GetInt()));
+  const int pd = indexByName(t_.board.devices, std::string(w["planned_device"].GetString()));
+  ASSERT_GE(pd, 0);
+  const BoardDevice& planned = t_.board.devices[static_cast<size_t>(pd)];
+  EXPECT_EQ(std::string(w["device"].GetString()),
+            planned.kind == HwDeviceKind::Cpu ? "cpu" : planned.name);
+  for (size_t i = 0; i < t_.twin->workloadCount(); ++i) {
+    EXPECT_EQ(t_.twin->workload(static_cast<int>(i)).state == WorkloadState::Running,
+              static_cast<int>(i) == twinId);
+  }
   const std::string path = "/v1/workloads/" + std::to_string(id);
   r = request("DELETE", path.c_str());
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(t_.twin->workload(0).state, WorkloadState::Running);
+  EXPECT_NE(t_.twin->workload(twinId).state, WorkloadState::Running);
   EXPECT_EQ(request("GET", path.c_str()).status, 404);
   EXPECT_EQ(request("DELETE", path.c_str()).status, 404);
   EXPECT_EQ(parse(request("GET", "/v1/workloads"))["workloads"].Size(), 0u);
@@ -239,6 +249,8 @@ TEST_F(TwinWorkloads, PlanIsEnforcedAndRestored) {
     ASSERT_GE(d, 0);
     const BoardDevice& dev = t_.board.devices[static_cast<size_t>(d)];
     EXPECT_EQ(table.find(id)->plannedDevice, dev.name);
+    // The twin's process runs on the planned device.
+    EXPECT_EQ(table.find(id)->device, dev.kind == HwDeviceKind::Cpu ? "cpu" : dev.name);
     if (dev.kind != HwDeviceKind::Cpu) continue;
     // The cgroup's cpuset in the tree, and where the twin runs the process.
     const std::string cpusFile =
