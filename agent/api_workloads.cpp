@@ -58,6 +58,13 @@ void writeEntry(JsonWriter& w, const WorkloadEntry& e) {
   w.Uint64(e.tokens);
   w.Key("tokens_per_s");
   w.Double(e.tokensPerS);
+  char cpus[128] = {};
+  w.Key("cpus");  // where its threads run now, when known
+  if (!e.cpus.empty() && e.cpus.format(cpus, sizeof cpus)) {
+    w.String(cpus);
+  } else {
+    w.Null();
+  }
   w.Key("planned_device");
   if (e.plannedDevice.empty()) {
     w.Null();

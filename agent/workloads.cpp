@@ -50,6 +50,7 @@ class TwinLauncher : public WorkloadLauncher {
     w.state = st.state;
     w.tokens = w.tokensBefore + st.totalTokens;
     w.tokensPerS = st.tokensPerS;
+    w.cpus = st.cpus;
   }
   Status move(WorkloadEntry& w, const std::string& device) override {
     if (w.launcherId < 0) return Error::make(EINVAL, "workload %d: not started here", w.id);

@@ -34,7 +34,9 @@ struct WorkloadEntry {
   WorkloadState state = WorkloadState::Running;
   int exitCode = 0;  // Done: the exit status; Crashed: the signal
   uint64_t tokens = 0;
-  uint64_t tokensBefore = 0;  // decoded by the runs before the last move
+  uint64_t tokensBefore = 0;
+  CpuSet cpus;  // twin CPU workloads: the CPUs its threads run on now  // decoded by the runs
+                // before the last move
   double tokensPerS = 0.0;
   int64_t startNs = 0;
   int64_t lastProgressNs = -1;
