@@ -110,29 +110,45 @@ Status PlanManager::solveWithinCap() {
                      policy_.powerCapW, meanW);
 }
 
+bool PlanManager::cpusetEnforced(int id, int device) const {
+  for (const Enforced& e : cpusets_) {
+    if (e.id == id) return e.device == device;
+  }
+  return false;
+}
+
+// Writes only what changed since the last enforcement: a re-plan that keeps the plan writes
+// nothing and does not allocate.
 Status PlanManager::enforce(WorkloadTable& table, BoardHal& hal) {
-  std::array<int, energy::kMaxDevices> clusterOpp;
-  clusterOpp.fill(-1);
+  std::array<int, energy::kMaxDevices> deviceOpp;
+  deviceOpp.fill(-1);
+  std::array<Enforced, energy::kMaxWorkloads> cpusets;
   Status result;
   for (int w = 0; w < planned_; ++w) {
     const energy::PhasePlacement& pp = plan_.placement[static_cast<size_t>(2 * w + 1)];
     const WorkloadEntry* e = table.find(ids_[static_cast<size_t>(w)]);
     if (!e || pp.device < 0) continue;
-    const BoardDevice& dev = board_.devices[static_cast<size_t>(pp.device)];
+    const size_t d = static_cast<size_t>(pp.device);
+    const BoardDevice& dev = board_.devices[d];
     table.setPlannedDevice(e->id, dev.name);
     Status s = table.moveTo(e->id, dev.kind == HwDeviceKind::Cpu ? "cpu" : dev.name);
     if (!s.ok() && result.ok()) result = s;
+    deviceOpp[d] = std::max(deviceOpp[d], pp.opp);
     if (dev.kind != HwDeviceKind::Cpu) continue;
-    clusterOpp[static_cast<size_t>(pp.device)] =
-        std::max(clusterOpp[static_cast<size_t>(pp.device)], pp.opp);
+    cpusets[static_cast<size_t>(w)] = Enforced{e->id, pp.device};
+    if (cpusetEnforced(e->id, pp.device)) continue;
     s = hal.placement->setCpus(e->group.c_str(), dev.cpus);
     if (!s.ok() && result.ok()) result = s;
   }
+  cpusets_ = cpusets;
+  // cpufreq (CPU clusters) and devfreq (accelerators) max limits at the chosen OPP.
   for (size_t d = 0; d < soc_.devices.size(); ++d) {
-    if (clusterOpp[d] < 0 || !hal.domains[d]) continue;
+    if (deviceOpp[d] < 0 || !hal.domains[d]) continue;
     const uint64_t hz = static_cast<uint64_t>(
-        std::llround(soc_.devices[d].opps[static_cast<size_t>(clusterOpp[d])].freqHz));
+        std::llround(soc_.devices[d].opps[static_cast<size_t>(deviceOpp[d])].freqHz));
+    if (limitHz_[d] == hz) continue;
     Status s = hal.domains[d]->setMaxLimitHz(hz);
+    if (s.ok()) limitHz_[d] = hz;
     if (!s.ok() && result.ok()) result = s;
   }
   return result;

@@ -32,8 +32,9 @@ bool parsePolicy(const char* name, scheduler::Policy* out);
 //  - the power cap: while the plan's mean power over the horizon exceeds it, every device's
 //    highest allowed OPP steps down one and PGSAM solves again (at most kCapSteps times);
 //  - enforcement, from each workload's decode phase (the long one): on a CPU cluster, its
-//    cgroup's cpuset becomes the cluster's CPUs and the cluster's cpufreq max limit the
-//    highest OPP any workload on it got (journaled, restored on exit); a workload it started
+//    cgroup's cpuset becomes the cluster's CPUs; every device in use gets its max limit
+//    (cpufreq, devfreq) at the highest OPP any workload on it got (journaled, restored on
+//    exit); only what changed is written; a workload it started
 //    that the plan moves between the CPU and an accelerator, or between accelerators, is moved
 //    there (WorkloadLauncher::move: restarted with that device's launch arguments).
 class PlanManager {
@@ -62,6 +63,14 @@ class PlanManager {
   int buildProblem(const WorkloadTable& table);
   Status solveWithinCap();
   Status enforce(WorkloadTable& table, BoardHal& hal);
+  bool cpusetEnforced(int id, int device) const;
+
+  // What enforce() last wrote: a workload's cpuset (by id, the cluster's index), each device's
+  // max limit (0: not written).
+  struct Enforced {
+    int id = 0;
+    int device = -1;
+  };
 
   const BoardSpec& board_;
   energy::SocSpec soc_;
@@ -75,6 +84,8 @@ class PlanManager {
   bool solved_ = false;
   std::string lastError_;
   uint64_t replans_ = 0;
+  std::array<Enforced, energy::kMaxWorkloads> cpusets_{};
+  std::array<uint64_t, energy::kMaxDevices> limitHz_{};
 };
 
 }  // namespace qeil

@@ -17,6 +17,7 @@
 #include "agent/api.h"
 #include "hal/linux/cgroup.h"
 #include "hal/linux/journal.h"
+#include "tests/support/alloc_counter.h"
 #include "tests/unit/agent/agent_fixture.h"
 
 namespace qeil {
@@ -294,6 +295,32 @@ TEST_F(TwinWorkloads, PolicyAndCap) {
   EXPECT_EQ(request("PUT", "/v1/policy", "nope").status, 400);
   EXPECT_EQ(request("POST", "/v1/plan").status, 405);
   EXPECT_EQ(parse(request("GET", "/v1/plan"))["workloads"].GetInt(), 0);
+}
+
+}  // namespace
+}  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// With workloads planned, the ticks (sampling, exit detection, the 5 s re-plans that keep the
+// plan) allocate nothing.
+TEST_F(TwinWorkloads, PlannedSteadyStateDoesNotAllocate) {
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(
+        request("POST", "/v1/workloads", R"({"run": ["llm"], "model": {"output_tokens": 1000000}})")
+            .status,
+        201);
+  }
+  for (int i = 0; i < 200; ++i)  // the arrivals' plans, then a few slow re-plans
+    t_.agent->tick();
+  ASSERT_EQ(t_.agent->planner()->planned(), 2);
+  const uint64_t replans = t_.agent->planner()->replans();
+  test::AllocationScope scope;
+  for (int i = 0; i < 200; ++i)  // 20 s: four slow re-plans
+    t_.agent->tick();
+  EXPECT_EQ(scope.count(), 0u);
+  EXPECT_GE(t_.agent->planner()->replans(), replans + 3);
 }
 
 }  // namespace
