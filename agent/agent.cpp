@@ -83,6 +83,15 @@ Status Agent::init(const Clock& clock) {
   auto hal = buildBoardHal(board_, *ctx_, &warnings_);
   if (!hal.ok()) return hal.error();
   hal_ = std::move(hal.value());
+  launcher_ = twin_ ? makeTwinLauncher(*twin_, *hal_->placement, board_)
+                    : makeProcessLauncher(*hal_->placement, board_);
+  workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
+  auto planner = PlanManager::create(board_, clock);
+  if (planner.ok()) {
+    planner_ = std::move(planner.value());
+  } else {
+    warnings_.push_back(std::string("planner: ") + planner.error().message());
+  }
   rails_.assign(board_.rails.size(), RailState());
   zones_.assign(board_.zones.size(), ZoneState());
   devices_.assign(board_.devices.size(), DeviceState());
@@ -108,8 +117,26 @@ void Agent::tick() {
   sampleRails(nowNs);
   sampleZones();
   sampleDevices();
+  workloads_->poll(nowNs);
+  replanIfDue(nowNs);
   ring_.push(sample_);
   ++ticks_;
+}
+
+Status Agent::replan() {
+  if (!planner_) return Error::make(ENOTSUP, "no planner for this board (see the warnings)");
+  plannedGeneration_ = workloads_->generation();
+  lastPlanNs_ = clock_->nowNs();
+  return planner_->replan(*workloads_, *hal_);
+}
+
+// On an arrival or exit, and at the slow period while something is planned; nothing otherwise
+// (the steady-state tick with no workloads does not allocate).
+void Agent::replanIfDue(int64_t nowNs) {
+  if (!planner_) return;
+  const bool changed = workloads_->generation() != plannedGeneration_;
+  const bool slow = planner_->planned() > 0 && nowNs - lastPlanNs_ >= kReplanPeriodMs * kNsPerMs;
+  if (changed || slow) (void)replan();
 }
 
 void Agent::sampleRails(int64_t nowNs) {
@@ -205,6 +232,8 @@ Status Agent::run() {
 }
 
 Status Agent::restore() {
+  // The workloads it started go first: their groups must be empty to be removed.
+  if (workloads_) workloads_->stopAll();
   size_t entries = journal_.size();
   Status s = journal_.restoreAll();
   if (s.ok()) {

@@ -8,7 +8,9 @@
 
 #include "agent/board_hal.h"
 #include "agent/event_loop.h"
+#include "agent/planning.h"
 #include "agent/telemetry_ring.h"
+#include "agent/workloads.h"
 #include "hal/board_spec.h"
 #include "hal/linux/journal.h"
 #include "hal/result.h"
@@ -99,6 +101,14 @@ class Agent {
   int64_t startNs() const { return startNs_; }
   bool twinMode() const { return twin_ != nullptr; }
   const AgentOptions& options() const { return options_; }
+  // The workloads it started or attached (twin mode: the twin's simulated processes).
+  WorkloadTable& workloads() { return *workloads_; }
+  // The planner; null when the energy model cannot hold this board (warnings() says why).
+  PlanManager* planner() { return planner_.get(); }
+  // Re-plans now (a policy change); also done on workload arrival or exit and every
+  // kReplanPeriodMs while workloads are planned.
+  Status replan();
+  static constexpr int64_t kReplanPeriodMs = 5000;
   // Start-up notes (a monitor that did not answer yet, what recover() restored).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -111,6 +121,7 @@ class Agent {
   void sampleZones();
   void sampleDevices();
   void onHangup();
+  void replanIfDue(int64_t nowNs);
 
   BoardSpec board_;
   AgentOptions options_;
@@ -123,6 +134,11 @@ class Agent {
   std::unique_ptr<I2cBusProvider> i2c_;
   std::unique_ptr<HalContext> ctx_;
   std::unique_ptr<BoardHal> hal_;
+  std::unique_ptr<WorkloadLauncher> launcher_;
+  std::unique_ptr<WorkloadTable> workloads_;
+  std::unique_ptr<PlanManager> planner_;
+  uint64_t plannedGeneration_ = 0;
+  int64_t lastPlanNs_ = 0;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Timer> tickTimer_;
   std::vector<std::unique_ptr<SignalWatcher>> signals_;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "agent/agent.h"
+#include "agent/api_workloads.h"
 
 namespace qeil {
 namespace {
@@ -327,9 +328,12 @@ ApiResponse apiError(int statusCode, const char* message) {
   return r;
 }
 
-ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path) {
+ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path,
+                             const std::string& body) {
   char clean[256];
   if (!path || !pathOnly(path, clean, sizeof clean)) return apiError(414, "request path too long");
+  ApiResponse workloadReply;
+  if (handleWorkloadRequest(agent, method, clean, body, &workloadReply)) return workloadReply;
   for (const Route& route : kRoutes) {
     if (strcmp(route.path, clean) != 0) continue;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -343,7 +347,9 @@ ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path)
   }
   char msg[352];
   snprintf(msg, sizeof msg,
-           "%.255s: no such endpoint (try /v1/status, /v1/devices, /v1/rails, /metrics)", clean);
+           "%.255s: no such endpoint (try /v1/status, /v1/devices, /v1/rails, /v1/workloads, "
+           "/metrics)",
+           clean);
   return apiError(404, msg);
 }
 

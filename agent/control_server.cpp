@@ -1,9 +1,11 @@
 #include "agent/control_server.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "agent/api.h"
 #include "agent/event_loop.h"
@@ -65,6 +68,36 @@ Status applyOwnership(const ControlServerOptions& o) {
 
 }  // namespace
 
+Result<PeerCred> socketPeer(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+    return Error::make(errno, "SO_PEERCRED on fd %d: %s", fd, strerror(errno));
+  PeerCred peer;
+  peer.pid = cred.pid;
+  peer.uid = cred.uid;
+  peer.gid = cred.gid;
+  return peer;
+}
+
+bool peerAuthorised(const PeerCred& peer, gid_t group) {
+  if (peer.uid == 0 || peer.gid == group) return true;
+  passwd pw;
+  passwd* found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(peer.uid, &pw, buf, sizeof buf, &found) != 0 || !found) return false;
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(count));
+  if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<size_t>(count));
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0) return false;
+  }
+  for (int i = 0; i < count; ++i) {
+    if (groups[static_cast<size_t>(i)] == group) return true;
+  }
+  return false;
+}
+
 Status checkSocketPath(const std::string& path) {
   if (path.empty()) return Error::make(EINVAL, "socket path: empty");
   if (path.size() >= sizeof(sockaddr_un::sun_path))
@@ -110,6 +143,13 @@ Result<int> ControlServer::listenUnix() {
 }
 
 Status ControlServer::init(EventLoop& loop) {
+  authGid_ = getegid();
+  if (!options_.socketGroup.empty()) {
+    group* g = getgrnam(options_.socketGroup.c_str());
+    if (!g)
+      return Error::make(ENOENT, "socket group '%s': no such group", options_.socketGroup.c_str());
+    authGid_ = g->gr_gid;
+  }
   auto fd = listenUnix();
   if (!fd.ok()) return fd.error();
   bound_ = true;
@@ -178,14 +218,54 @@ const char* methodName(evhttp_cmd_type cmd) {
   return "UNKNOWN";
 }
 
+bool mutating(evhttp_cmd_type cmd) {
+  return cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_DELETE ||
+         cmd == EVHTTP_REQ_PATCH;
+}
+
 }  // namespace
+
+bool ControlServer::refuse(evhttp_request* req, const char* method, const char* uri,
+                           ApiResponse* out) const {
+  if (!mutating(evhttp_request_get_command(req))) return false;
+  evhttp_connection* conn = evhttp_request_get_connection(req);
+  bufferevent* bev = conn ? evhttp_connection_get_bufferevent(conn) : nullptr;
+  Result<PeerCred> peer = socketPeer(bev ? bufferevent_getfd(bev) : -1);
+  char msg[384];
+  if (!peer.ok()) {
+    snprintf(msg, sizeof msg, "%.16s %.200s: cannot identify the caller (%.120s)", method, uri,
+             peer.error().message());
+  } else if (peerAuthorised(peer.value(), authGid_)) {
+    return false;
+  } else {
+    group* g = getgrgid(authGid_);
+    snprintf(msg, sizeof msg,
+             "%.16s %.200s: not authorised: uid %u is neither root nor in group %.64s (gid %u)",
+             method, uri, static_cast<unsigned>(peer.value().uid), g ? g->gr_name : "?",
+             static_cast<unsigned>(authGid_));
+  }
+  QEIL_LOG(logApi, Warn, "%s", msg);
+  *out = apiError(403, msg);
+  return true;
+}
 
 void ControlServer::handle(evhttp_request* req) {
   ++requests_;
   const char* method = methodName(evhttp_request_get_command(req));
   const char* uri = evhttp_request_get_uri(req);
-  ApiResponse r = handleApiRequest(agent_, method, uri ? uri : "");
-  QEIL_LOG(logApi, Debug, "%s %s -> %d", method, uri ? uri : "", r.status);
+  if (!uri) uri = "";
+  ApiResponse r;
+  if (!refuse(req, method, uri, &r)) {
+    std::string body;
+    evbuffer* in = evhttp_request_get_input_buffer(req);
+    const size_t n = in ? evbuffer_get_length(in) : 0;
+    if (n > 0) {
+      body.resize(n);
+      evbuffer_copyout(in, &body[0], n);
+    }
+    r = handleApiRequest(agent_, method, uri, body);
+  }
+  QEIL_LOG(logApi, Debug, "%s %s -> %d", method, uri, r.status);
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
   evhttp_add_header(headers, "Content-Type", r.contentType);
   if (r.allow) evhttp_add_header(headers, "Allow", r.allow);

@@ -15,6 +15,7 @@ namespace qeil {
 
 class Agent;
 class EventLoop;
+struct ApiResponse;
 
 struct ControlServerOptions {
   std::string socketPath = "/run/qeild.sock";
@@ -25,6 +26,19 @@ struct ControlServerOptions {
   int timeoutS = 10;                  // idle connection time
   int backlog = 32;
 };
+
+// Who is on the other end of a UNIX socket (SO_PEERCRED: the connecting process's ids).
+struct PeerCred {
+  pid_t pid = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+};
+
+Result<PeerCred> socketPeer(int fd);
+
+// Whether `peer` may make mutating requests (POST, PUT, DELETE, PATCH): root, or a member of
+// `group` by its primary group or by its user's supplementary groups (getgrouplist).
+bool peerAuthorised(const PeerCred& peer, gid_t group);
 
 // The control API's transport (ARCHITECTURE.md "Control API"): libevent's evhttp bound to an
 // AF_UNIX listening socket, created with the configured mode and group. A stale socket file
@@ -39,6 +53,8 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   const std::string& socketPath() const { return options_.socketPath; }
+  // The group whose members (and root) may make mutating requests.
+  gid_t authorisedGroup() const { return authGid_; }
   uint64_t requests() const { return requests_; }
 
  private:
@@ -48,11 +64,14 @@ class ControlServer {
   Result<int> listenUnix();
   static void onRequest(evhttp_request* req, void* self);
   void handle(evhttp_request* req);
+  // 403 (filled into `out`) when the caller of a mutating request is not authorised.
+  bool refuse(evhttp_request* req, const char* method, const char* uri, ApiResponse* out) const;
 
   Agent& agent_;
   ControlServerOptions options_;
   evhttp* http_ = nullptr;
   evconnlistener* listener_ = nullptr;  // owned by http_ once bound
+  gid_t authGid_ = 0;
   bool bound_ = false;
   uint64_t requests_ = 0;
 };

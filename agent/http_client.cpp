@@ -118,7 +118,13 @@ Result<HttpReply> unixHttpRaw(const std::string& socketPath, const std::string& 
   auto fd = connectUnix(socketPath);
   if (!fd.ok()) return fd.error();
   Status s = sendAll(fd.value(), raw, timeoutMs);
-  Result<std::string> in = s.ok() ? readAll(fd.value(), timeoutMs) : Result<std::string>(s.error());
+  // A server may answer before it read everything (413 for a body too large) and close: the
+  // send fails with EPIPE, and its answer is still there to read.
+  const bool closedEarly =
+      !s.ok() && (s.error().errnum() == EPIPE || s.error().errnum() == ECONNRESET);
+  Result<std::string> in =
+      s.ok() || closedEarly ? readAll(fd.value(), timeoutMs) : Result<std::string>(s.error());
+  if (closedEarly && (!in.ok() || in.value().empty())) in = s.error();
   close(fd.value());
   if (!in.ok()) return in.error().prefix("%s", socketPath.c_str());
   return parseHttpReply(in.value());

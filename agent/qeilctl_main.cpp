@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/http_client.h"
 
@@ -21,6 +23,17 @@ constexpr const char* kUsage =
     "  rails               power rails: W, V, A, energy, sensor health\n"
     "  top [--once] [--interval-ms N]\n"
     "                      a refreshing view of rails, zones and devices (--once: one frame)\n"
+    "  workloads           workloads: id, pid, device, state, tokens, tokens/s\n"
+    "  run [--device D] [MODEL FLAGS] -- CMD [ARGS...]\n"
+    "                      start CMD as a workload (twin: a simulated LLM run); the model\n"
+    "                      defaults to TinyLlama 1.1B Q4; MODEL FLAGS: --params N --bits B\n"
+    "                      --layers L --hidden H --kv-width K --context C --prompt-tokens P\n"
+    "                      --output-tokens T --threads N\n"
+    "  attach PID          place an existing process (CPU placement only)\n"
+    "  stop ID             stop a workload\n"
+    "  policy [NAME] [--cap W|--no-cap]\n"
+    "                      show or set the policy: energy-first, latency-first, balanced\n"
+    "  plan explain        the current plan, phase by phase, and why\n"
     "\n"
     "  --socket PATH       qeild's socket (default $QEIL_SOCKET, else /run/qeild.sock)\n"
     "  --json              print the daemon's JSON as it is, for scripts\n"
@@ -30,6 +43,9 @@ struct Options {
   std::string socket = "/run/qeild.sock";
   bool json = false;
   std::string command;
+  std::vector<std::string> args;                           // after the command
+  std::vector<std::pair<std::string, std::string>> flags;  // --model flags, --device, --cap
+  bool noCap = false;
   bool once = false;
   int intervalMs = 1000;
 };
@@ -51,16 +67,18 @@ std::string fmt(double v, const char* f = "%.2f") {
   return buf;
 }
 
-// Fetches `path`; on failure prints why and returns false.
-bool fetch(const Options& o, const char* path, std::string* body, Doc* doc) {
-  auto reply = qeil::unixHttpRequest(o.socket, "GET", path);
+// Sends a request; on failure (no daemon, an error status, not JSON) prints why and returns
+// false.
+bool call(const Options& o, const char* method, const char* path, const std::string& request,
+          std::string* body, Doc* doc) {
+  auto reply = qeil::unixHttpRequest(o.socket, method, path, request);
   if (!reply.ok()) {
     fprintf(stderr, "qeilctl: %s\n", reply.error().message());
     return false;
   }
   *body = reply.value().body;
   doc->Parse(body->c_str());
-  if (reply.value().status != 200) {
+  if (reply.value().status / 100 != 2) {
     const char* msg = !doc->HasParseError() && doc->IsObject() && doc->HasMember("error")
                           ? str((*doc)["error"], "message")
                           : body->c_str();
@@ -72,6 +90,10 @@ bool fetch(const Options& o, const char* path, std::string* body, Doc* doc) {
     return false;
   }
   return true;
+}
+
+bool fetch(const Options& o, const char* path, std::string* body, Doc* doc) {
+  return call(o, "GET", path, std::string(), body, doc);
 }
 
 void printStatus(const Doc& d) {
@@ -129,6 +151,127 @@ int simple(const Options& o, const char* path, void (*print)(const Doc&)) {
   return 0;
 }
 
+void printWorkloads(const Doc& d) {
+  printf("%4s %8s %-6s %-8s %-8s %-8s %10s %9s  %s\n", "ID", "PID", "ORIGIN", "DEVICE", "PLANNED",
+         "STATE", "TOKENS", "TOK/S", "MODEL");
+  if (!d.HasMember("workloads") || !d["workloads"].IsArray()) return;
+  for (const Val& w : d["workloads"].GetArray()) {
+    printf("%4s %8s %-6s %-8s %-8s %-8s %10s %9s  %s\n", fmt(num(w, "id"), "%.0f").c_str(),
+           fmt(num(w, "pid"), "%.0f").c_str(), str(w, "origin"), str(w, "device"),
+           str(w, "planned_device"), str(w, "state"), fmt(num(w, "tokens"), "%.0f").c_str(),
+           fmt(num(w, "tokens_per_s"), "%.1f").c_str(), str(w, "model"));
+  }
+}
+
+void printPolicy(const Doc& d) {
+  const double cap = num(d, "power_cap_w");
+  printf("policy     %s\npower cap  %s\n", str(d, "policy"),
+         std::isfinite(cap) ? (fmt(cap) + " W").c_str() : "none");
+}
+
+void printPlan(const Doc& d) {
+  printPolicy(d);
+  printf("workloads  %s planned\n", fmt(num(d, "workloads"), "%.0f").c_str());
+  if (d.HasMember("error") && d["error"].IsString()) printf("error      %s\n", str(d, "error"));
+  if (d.HasMember("energy_j")) {
+    printf("objectives E %s J, L %s s, U %s\n", fmt(num(d, "energy_j"), "%.1f").c_str(),
+           fmt(num(d, "latency_s"), "%.2f").c_str(),
+           fmt(num(d, "under_utilisation"), "%.3f").c_str());
+  }
+  printf("\n%s", str(d, "explanation"));
+}
+
+// Sends a mutating request and prints the daemon's answer with `print`.
+int change(const Options& o, const char* method, const std::string& path, const std::string& req,
+           void (*print)(const Doc&)) {
+  std::string body;
+  Doc doc;
+  if (!call(o, method, path.c_str(), req, &body, &doc)) return 1;
+  if (o.json || !print) {
+    printf("%s\n", body.c_str());
+  } else {
+    print(doc);
+  }
+  return 0;
+}
+
+// JSON string literal of `s`.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\u%04x", c);
+      out += esc;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A flag's JSON key in the model descriptor; nullptr for a flag that is not a model field.
+const char* modelKey(const std::string& flag) {
+  static const char* const kMap[][2] = {{"--params", "params"},
+                                        {"--bits", "bits_per_weight"},
+                                        {"--layers", "layers"},
+                                        {"--hidden", "hidden"},
+                                        {"--kv-width", "kv_width"},
+                                        {"--context", "context"},
+                                        {"--prompt-tokens", "prompt_tokens"},
+                                        {"--output-tokens", "output_tokens"},
+                                        {"--threads", "threads"}};
+  for (const auto& m : kMap) {
+    if (flag == m[0]) return m[1];
+  }
+  return nullptr;
+}
+
+void printEntry(const Doc& d) {
+  printf("workload %s: pid %s on %s (%s)\n", fmt(num(d, "id"), "%.0f").c_str(),
+         fmt(num(d, "pid"), "%.0f").c_str(), str(d, "device"), str(d, "state"));
+}
+
+int run(const Options& o) {
+  if (o.args.empty()) return -1;
+  std::string req = "{\"run\": [";
+  for (size_t i = 0; i < o.args.size(); ++i)
+    req += (i ? ", " : "") + quoted(o.args[i]);
+  req += "]";
+  std::string model;
+  for (const auto& [flag, value] : o.flags) {
+    if (flag == "--device") {
+      req += ", \"device\": " + quoted(value);
+    } else if (const char* key = modelKey(flag)) {
+      char* end = nullptr;
+      strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0') return -1;
+      model += (model.empty() ? "" : ", ") + quoted(key) + ": " + value;
+    } else {
+      return -1;
+    }
+  }
+  if (!model.empty()) req += ", \"model\": {" + model + "}";
+  req += "}";
+  return change(o, "POST", "/v1/workloads", req, printEntry);
+}
+
+int policy(const Options& o) {
+  std::string req;
+  if (!o.args.empty()) req += "\"policy\": " + quoted(o.args[0]);
+  for (const auto& [flag, value] : o.flags) {
+    char* end = nullptr;
+    strtod(value.c_str(), &end);
+    if (flag != "--cap" || value.empty() || *end != '\0') return -1;
+    req += (req.empty() ? "" : ", ") + std::string("\"power_cap_w\": ") + value;
+  }
+  if (o.noCap) req += (req.empty() ? "" : ", ") + std::string("\"power_cap_w\": null");
+  if (o.args.size() > 1) return -1;
+  if (req.empty()) return simple(o, "/v1/policy", printPolicy);
+  return change(o, "PUT", "/v1/policy", "{" + req + "}", printPolicy);
+}
+
 // One frame of `top`: status, rails, devices.
 bool topFrame(const Options& o) {
   std::string sb, rb, db;
@@ -180,8 +323,17 @@ int main(int argc, char** argv) {
     } else if ((a == "--socket" || a == "--interval-ms") && i + 1 < argc) {
       if (a == "--socket") o.socket = argv[++i];
       if (a == "--interval-ms") o.intervalMs = atoi(argv[++i]);
+    } else if (a == "--no-cap") {
+      o.noCap = true;
+    } else if (a == "--") {
+      for (++i; i < argc; ++i)
+        o.args.push_back(argv[i]);
+    } else if ((a == "--device" || a == "--cap" || modelKey(a)) && i + 1 < argc) {
+      o.flags.emplace_back(a, argv[++i]);
     } else if (a[0] != '-' && o.command.empty()) {
       o.command = a;
+    } else if (a[0] != '-') {
+      o.args.push_back(a);
     } else {
       return usage(("unexpected argument: " + a).c_str());
     }
@@ -191,5 +343,26 @@ int main(int argc, char** argv) {
   if (o.command == "rails") return simple(o, "/v1/rails", printRails);
   if (o.command == "devices") return simple(o, "/v1/devices", printDevices);
   if (o.command == "top") return top(o);
+  if (o.command == "workloads") return simple(o, "/v1/workloads", printWorkloads);
+  if (o.command == "plan") {
+    if (o.args.size() != 1 || o.args[0] != "explain") return usage("plan: try 'plan explain'");
+    return simple(o, "/v1/plan", printPlan);
+  }
+  if (o.command == "run") {
+    int rc = run(o);
+    return rc >= 0 ? rc : usage("run: [--device D] [MODEL FLAGS with numbers] -- CMD [ARGS...]");
+  }
+  if (o.command == "policy") {
+    int rc = policy(o);
+    return rc >= 0 ? rc : usage("policy: [energy-first|latency-first|balanced] [--cap W|--no-cap]");
+  }
+  if ((o.command == "stop" || o.command == "attach") && o.args.size() == 1) {
+    char* end = nullptr;
+    long n = strtol(o.args[0].c_str(), &end, 10);
+    if (*end != '\0' || n <= 0) return usage((o.command + ": a positive number").c_str());
+    if (o.command == "stop")
+      return change(o, "DELETE", "/v1/workloads/" + o.args[0], std::string(), nullptr);
+    return change(o, "POST", "/v1/workloads", "{\"attach\": " + o.args[0] + "}", printEntry);
+  }
   return usage(o.command.empty() ? "no command given" : ("unknown command: " + o.command).c_str());
 }

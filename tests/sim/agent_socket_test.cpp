@@ -5,9 +5,13 @@
 // keeps serving; stopping it (as SIGTERM does) restores every setting, compared file by file
 // with the tree before the agent started.
 #include <ftw.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -122,6 +126,7 @@ class AgentOverSocket : public ::testing::Test {
     ASSERT_TRUE(a55.setMaxLimitHz(a55.availableHz()[2]).ok());
     ControlServerOptions so;
     so.socketPath = socket_;
+    so.socketMode = socketMode_;
     auto server = ControlServer::create(t_.agent->loop(), *t_.agent, so);
     ASSERT_TRUE(server.ok()) << server.error().message();
     server_ = std::move(server.value());
@@ -142,6 +147,7 @@ class AgentOverSocket : public ::testing::Test {
 
   test::TwinAgent t_{"rk3588.cfg"};
   std::string socket_ = t_.dir.file("qeild.sock");
+  mode_t socketMode_ = 0660;
   TreeSnapshot before_;
   std::unique_ptr<ControlServer> server_;
   std::thread loop_;
@@ -215,6 +221,194 @@ TEST_F(AgentOverSocket, StopRestoresTheTreeFileByFile) {
   EXPECT_EQ(after.paths, before_.paths);
   struct stat st;
   EXPECT_NE(stat(socket_.c_str(), &st), 0);  // the socket file is gone
+}
+
+// The socket open to everyone (0666), so that only SO_PEERCRED stands between a caller and the
+// mutating requests.
+class AgentOverOpenSocket : public AgentOverSocket {
+ protected:
+  AgentOverOpenSocket() { socketMode_ = 0666; }
+};
+
+// In a forked child that dropped to nobody: the status of GET /v1/status, then of POST
+// /v1/workloads, written to `out` (0 when a request failed).
+[[noreturn]] void asNobody(const std::string& socket, int out) {
+  int statuses[2] = {0, 0};
+  if (setgroups(0, nullptr) == 0 && setgid(65534) == 0 && setuid(65534) == 0) {
+    auto get = unixHttpRequest(socket, "GET", "/v1/status");
+    statuses[0] = get.ok() ? get.value().status : 0;
+    auto post = unixHttpRequest(socket, "POST", "/v1/workloads", "{\"attach\": 1}");
+    statuses[1] = post.ok() ? post.value().status : 0;
+  }
+  ssize_t n = write(out, statuses, sizeof statuses);
+  _exit(n == static_cast<ssize_t>(sizeof statuses) ? 0 : 1);
+}
+
+TEST_F(AgentOverOpenSocket, NobodyMayReadButNotChange) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop a child to nobody (uid 65534)";
+  EXPECT_EQ(server_->authorisedGroup(), getegid());
+  ASSERT_EQ(chmod(t_.dir.path().c_str(), 0711), 0);  // nobody may reach the socket
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) asNobody(socket_, fds[1]);
+  close(fds[1]);
+  int statuses[2] = {0, 0};
+  EXPECT_EQ(read(fds[0], statuses, sizeof statuses), static_cast<ssize_t>(sizeof statuses));
+  close(fds[0]);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  EXPECT_EQ(statuses[0], 200);
+  EXPECT_EQ(statuses[1], 403);
+  // Root (this process) passes the check: the same POST reaches the handlers.
+  auto r = unixHttpRequest(socket_, "POST", "/v1/workloads", "{\"attach\": 1}");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_NE(r.value().status, 403);
+}
+
+TEST(PeerAuthorisation, RootAndTheGroupOnly) {
+  PeerCred root;
+  root.uid = 0;
+  root.gid = 12345;
+  EXPECT_TRUE(peerAuthorised(root, 4242));
+  PeerCred member;
+  member.uid = 65534;
+  member.gid = 4242;
+  EXPECT_TRUE(peerAuthorised(member, 4242));
+  PeerCred other = member;
+  other.gid = 65534;
+  EXPECT_FALSE(peerAuthorised(other, 4242));
+  // This process, through a socket pair: SO_PEERCRED names it.
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  auto peer = socketPeer(sv[0]);
+  close(sv[0]);
+  close(sv[1]);
+  ASSERT_TRUE(peer.ok()) << peer.error().message();
+  EXPECT_EQ(peer.value().pid, getpid());
+  EXPECT_EQ(peer.value().uid, geteuid());
+  EXPECT_TRUE(peerAuthorised(peer.value(), getegid()));
+  EXPECT_FALSE(socketPeer(-1).ok());
+}
+
+}  // namespace
+}  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// Workloads registered through the socket while the twin runs (fast, until 120 s of simulated
+// time, then held): the plan is written into the fake tree (cpusets, scaling_max_freq), the
+// twin's processes run where it says, and stopping the agent restores the tree file by file.
+class WorkloadsOverSocket : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(t_.twin);
+    before_ = snapshot(t_.twin->rootDir());
+    AgentOptions o;
+    o.speed = 0.0;
+    o.simLimitNs = 120 * kNsPerS;
+    o.journalPath = t_.dir.file("settings.journal");
+    ASSERT_TRUE(t_.start(o));
+    ControlServerOptions so;
+    so.socketPath = socket_;
+    auto server = ControlServer::create(t_.agent->loop(), *t_.agent, so);
+    ASSERT_TRUE(server.ok()) << server.error().message();
+    server_ = std::move(server.value());
+    loop_ = std::thread([this] { runStatus_ = t_.agent->run(); });
+  }
+  void TearDown() override {
+    if (loop_.joinable()) {
+      t_.agent->requestStop();
+      loop_.join();
+    }
+  }
+  test::TwinAgent t_{"rk3588.cfg"};
+  std::string socket_ = t_.dir.file("qeild.sock");
+  TreeSnapshot before_;
+  std::unique_ptr<ControlServer> server_;
+  std::thread loop_;
+  Status runStatus_;
+};
+
+std::string treeFile(const TreeSnapshot& s, const std::string& rel) {
+  auto it = s.controls.find(rel);
+  return it == s.controls.end() ? std::string("(missing)") : it->second;
+}
+
+TEST_F(WorkloadsOverSocket, PlanWrittenObeyedAndRestored) {
+  // Wait for the socket to answer, then register two LLM runs.
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    auto r = unixHttpRequest(socket_, "GET", "/v1/status");
+    status = r.ok() ? r.value().status : 0;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(status, 200);
+  auto r = unixHttpRequest(socket_, "PUT", "/v1/policy", R"({"policy": "energy-first"})");
+  ASSERT_TRUE(r.ok() && r.value().status == 200);
+  for (const char* body :
+       {R"({"run": ["llm-a"], "model": {"output_tokens": 1000000, "threads": 4}})",
+        R"({"run": ["llm-b"], "model": {"output_tokens": 1000000, "threads": 2}})"}) {
+    r = unixHttpRequest(socket_, "POST", "/v1/workloads", body);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    ASSERT_EQ(r.value().status, 201) << r.value().body;
+  }
+  ASSERT_TRUE(waitForUptime(socket_, 120.0));  // held from here on
+  rapidjson::Document plan = getJson(socket_, "/v1/plan", &status);
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(plan["workloads"].GetInt(), 2) << plan["explanation"].GetString();
+  rapidjson::Document list = getJson(socket_, "/v1/workloads", &status);
+  ASSERT_EQ(list["workloads"].Size(), 2u);
+  const TreeSnapshot during = snapshot(t_.twin->rootDir());
+  int onCpu = 0;
+  for (const rapidjson::Value& w : list["workloads"].GetArray()) {
+    EXPECT_STREQ(w["state"].GetString(), "running");
+    EXPECT_GT(w["tokens"].GetUint64(), 0u);
+    const int d = indexByName(t_.board.devices, std::string(w["planned_device"].GetString()));
+    ASSERT_GE(d, 0);
+    const BoardDevice& dev = t_.board.devices[static_cast<size_t>(d)];
+    if (dev.kind != HwDeviceKind::Cpu) {
+      EXPECT_STREQ(w["device"].GetString(), dev.name.c_str());  // the twin runs it there
+      continue;
+    }
+    ++onCpu;
+    EXPECT_STREQ(w["device"].GetString(), "cpu");
+    char want[128] = {};
+    ASSERT_TRUE(dev.cpus.format(want, sizeof want));
+    const std::string group = w["group"].GetString();
+    EXPECT_EQ(treeFile(during, "/sys/fs/cgroup/qeil/" + group + "/cpuset.cpus"), want);
+    // The twin obeys: its threads run on the cluster's CPUs, and nowhere else.
+    ASSERT_TRUE(w["cpus"].IsString());
+    auto running = CpuSet::parse(w["cpus"].GetString(), "cpus");
+    ASSERT_TRUE(running.ok());
+    for (int c = 0; c < CpuSet::kMaxCpus; ++c) {
+      if (running.value().contains(c)) {
+        EXPECT_TRUE(dev.cpus.contains(c)) << "cpu " << c;
+      }
+    }
+    // The cluster's scaling_max_freq (kHz) is one of its OPPs, at or above the plan's choice.
+    const std::string policy = t_.agent->hal().domains[static_cast<size_t>(d)]->name();
+    const std::string maxKhz =
+        treeFile(during, "/sys/devices/system/cpu/cpufreq/" + policy + "/scaling_max_freq");
+    bool isOpp = false;
+    for (const OppSpec& o : dev.opps)
+      isOpp = isOpp || std::to_string(o.freqHz / 1000) == maxKhz;
+    EXPECT_TRUE(isOpp) << policy << " scaling_max_freq " << maxKhz;
+    EXPECT_NE(maxKhz,
+              treeFile(before_, "/sys/devices/system/cpu/cpufreq/" + policy + "/scaling_max_freq"))
+        << "the plan's OPP is below the top one here";
+  }
+  EXPECT_GE(onCpu, 1) << plan["explanation"].GetString();
+  // Stop (as SIGTERM does): the workloads end and every file is as before.
+  t_.agent->requestStop();
+  loop_.join();
+  ASSERT_TRUE(runStatus_.ok()) << runStatus_.error().message();
+  server_.reset();
+  const TreeSnapshot after = snapshot(t_.twin->rootDir());
+  EXPECT_EQ(after.controls, before_.controls);
 }
 
 }  // namespace

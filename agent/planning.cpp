@@ -1,0 +1,177 @@
+#include "agent/planning.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "energy/board_soc.h"
+#include "energy/workload.h"
+#include "hal/log.h"
+
+namespace qeil {
+namespace {
+
+LogModule logPlan("plan");
+
+energy::DataType dataTypeFor(double bitsPerWeight) {
+  if (bitsPerWeight <= 4.0) return energy::DataType::Int4;
+  if (bitsPerWeight <= 8.0) return energy::DataType::Int8;
+  if (bitsPerWeight <= 16.0) return energy::DataType::Fp16;
+  return energy::DataType::Fp32;
+}
+
+energy::TransformerDesc describe(const LlmWorkloadSpec& m) {
+  energy::TransformerDesc d;
+  d.params = m.params;
+  d.bitsPerWeight = m.bitsPerWeight;
+  d.layers = m.layers;
+  d.kvWidth = m.kvWidth;
+  d.contextTokens = m.contextTokens;
+  d.promptTokens = m.promptTokens;
+  d.outputTokens = m.outputTokens;
+  d.kvBytesPerElem = m.kvBytesPerElem;
+  d.scratchBytes = twin::footprintBytes(m) - energy::footprintBytes(d);
+  if (d.scratchBytes < 0.0) d.scratchBytes = 0.0;
+  d.dtype = dataTypeFor(m.bitsPerWeight);
+  return d;
+}
+
+}  // namespace
+
+bool parsePolicy(const char* name, scheduler::Policy* out) {
+  static const scheduler::Policy kAll[] = {
+      scheduler::Policy::EnergyFirst, scheduler::Policy::LatencyFirst, scheduler::Policy::Balanced};
+  for (scheduler::Policy p : kAll) {
+    if (strcmp(name, scheduler::policyName(p)) == 0) {
+      *out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::unique_ptr<PlanManager>> PlanManager::create(const BoardSpec& board,
+                                                         const Clock& clock) {
+  Result<energy::SocSpec> soc = energy::socFromBoard(board);
+  if (!soc.ok()) return soc.error();
+  std::unique_ptr<PlanManager> m(new PlanManager(board));
+  m->soc_ = soc.value();
+  m->model_ = std::make_unique<energy::EnergyModel>(m->soc_);
+  scheduler::PgsamConfig config;
+  config.policy = m->policy_.policy;
+  auto pgsam = scheduler::Pgsam::create(*m->model_, clock, config);
+  if (!pgsam.ok()) return pgsam.error();
+  m->pgsam_ = std::move(pgsam.value());
+  return m;
+}
+
+int PlanManager::buildProblem(const WorkloadTable& table) {
+  scheduler::PlanningProblem p;
+  int n = 0;
+  for (const WorkloadEntry& e : table.entries()) {
+    if (!e.used || e.state != WorkloadState::Running || e.origin != WorkloadOrigin::Run) continue;
+    if (static_cast<size_t>(n) >= energy::kMaxWorkloads) break;
+    const energy::TransformerDesc d = describe(e.model);
+    p.phases.push_back(energy::prefillPhase(d, n));
+    p.phases.push_back(energy::decodePhase(d, n));
+    p.workloads.push_back(scheduler::WorkloadSpec());
+    ids_[static_cast<size_t>(n)] = e.id;
+    ++n;
+  }
+  // Start from the last plan where the workloads are the same ones.
+  if (solved_ && n == planned_ && plan_.placement.size() == p.phases.size())
+    p.current = plan_.placement;
+  problem_ = p;
+  return n;
+}
+
+Status PlanManager::solveWithinCap() {
+  pgsam_->setPolicy(policy_.policy);
+  for (int step = 0; step <= kCapSteps; ++step) {
+    Status s = pgsam_->solve(problem_, &plan_);
+    if (!s.ok()) return s;
+    const energy::Evaluation& ev = plan_.evaluation;
+    const double meanW = ev.horizonS > 0.0 ? ev.energyJ / ev.horizonS : 0.0;
+    if (policy_.powerCapW <= 0.0 || meanW <= policy_.powerCapW) return Status();
+    bool lowered = false;
+    for (size_t d = 0; d < soc_.devices.size(); ++d) {
+      int& top = problem_.devices[d].maxOpp;
+      if (top < 0) top = static_cast<int>(soc_.devices[d].opps.size()) - 1;
+      if (top > 0) {
+        --top;
+        lowered = true;
+      }
+    }
+    if (!lowered) break;
+  }
+  const double meanW = plan_.evaluation.energyJ / plan_.evaluation.horizonS;
+  return Error::make(ERANGE, "power cap %.2f W: the lowest OPPs still draw %.2f W on average",
+                     policy_.powerCapW, meanW);
+}
+
+bool PlanManager::cpusetEnforced(int id, int device) const {
+  for (const Enforced& e : cpusets_) {
+    if (e.id == id) return e.device == device;
+  }
+  return false;
+}
+
+// Writes only what changed since the last enforcement: a re-plan that keeps the plan writes
+// nothing and does not allocate.
+Status PlanManager::enforce(WorkloadTable& table, BoardHal& hal) {
+  std::array<int, energy::kMaxDevices> deviceOpp;
+  deviceOpp.fill(-1);
+  std::array<Enforced, energy::kMaxWorkloads> cpusets;
+  Status result;
+  for (int w = 0; w < planned_; ++w) {
+    const energy::PhasePlacement& pp = plan_.placement[static_cast<size_t>(2 * w + 1)];
+    const WorkloadEntry* e = table.find(ids_[static_cast<size_t>(w)]);
+    if (!e || pp.device < 0) continue;
+    const size_t d = static_cast<size_t>(pp.device);
+    const BoardDevice& dev = board_.devices[d];
+    table.setPlannedDevice(e->id, dev.name);
+    Status s = table.moveTo(e->id, dev.kind == HwDeviceKind::Cpu ? "cpu" : dev.name);
+    if (!s.ok() && result.ok()) result = s;
+    deviceOpp[d] = std::max(deviceOpp[d], pp.opp);
+    if (dev.kind != HwDeviceKind::Cpu) continue;
+    cpusets[static_cast<size_t>(w)] = Enforced{e->id, pp.device};
+    if (cpusetEnforced(e->id, pp.device)) continue;
+    s = hal.placement->setCpus(e->group.c_str(), dev.cpus);
+    if (!s.ok() && result.ok()) result = s;
+  }
+  cpusets_ = cpusets;
+  // cpufreq (CPU clusters) and devfreq (accelerators) max limits at the chosen OPP.
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    if (deviceOpp[d] < 0 || !hal.domains[d]) continue;
+    const uint64_t hz = static_cast<uint64_t>(
+        std::llround(soc_.devices[d].opps[static_cast<size_t>(deviceOpp[d])].freqHz));
+    if (limitHz_[d] == hz) continue;
+    Status s = hal.domains[d]->setMaxLimitHz(hz);
+    if (s.ok()) limitHz_[d] = hz;
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
+}
+
+Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
+  ++replans_;
+  planned_ = buildProblem(table);
+  solved_ = false;
+  if (planned_ == 0) {
+    lastError_.clear();
+    return Status();
+  }
+  Status s = solveWithinCap();
+  // Over the cap even at the lowest OPPs: that plan is still the best there is.
+  if (s.ok() || s.error().errnum() == ERANGE) {
+    solved_ = true;
+    Status e = enforce(table, hal);
+    if (s.ok()) s = e;
+  }
+  lastError_ = s.ok() ? std::string() : std::string(s.error().message());
+  if (!s.ok()) QEIL_LOG(logPlan, Warn, "re-plan: %s", s.error().message());
+  return s;
+}
+
+}  // namespace qeil

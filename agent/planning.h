@@ -1,0 +1,91 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "agent/board_hal.h"
+#include "agent/workloads.h"
+#include "energy/evaluator.h"
+#include "hal/board_spec.h"
+#include "hal/clock.h"
+#include "hal/result.h"
+#include "scheduler/explain.h"
+#include "scheduler/pgsam.h"
+#include "scheduler/problem.h"
+
+namespace qeil {
+
+// What the user asks of the planner (PUT /v1/policy).
+struct PlanPolicy {
+  scheduler::Policy policy = scheduler::Policy::Balanced;
+  double powerCapW = 0.0;  // mean board power over the horizon; 0: no cap
+};
+
+// Parses "energy-first", "latency-first", "balanced"; false for anything else.
+bool parsePolicy(const char* name, scheduler::Policy* out);
+
+// Plans the running workloads with PGSAM (MODEL.md §8) and enforces the plan:
+//  - the problem: for every running workload started with a model (`run`), its prefill and
+//    decode phases (energy/workload.h) from the LLM descriptor; attached processes have no
+//    model and are not planned;
+//  - the power cap: while the plan's mean power over the horizon exceeds it, every device's
+//    highest allowed OPP steps down one and PGSAM solves again (at most kCapSteps times);
+//  - enforcement, from each workload's decode phase (the long one): on a CPU cluster, its
+//    cgroup's cpuset becomes the cluster's CPUs; every device in use gets its max limit
+//    (cpufreq, devfreq) at the highest OPP any workload on it got (journaled, restored on
+//    exit); only what changed is written; a workload it started
+//    that the plan moves between the CPU and an accelerator, or between accelerators, is moved
+//    there (WorkloadLauncher::move: restarted with that device's launch arguments).
+class PlanManager {
+ public:
+  static constexpr int kCapSteps = 8;
+  static Result<std::unique_ptr<PlanManager>> create(const BoardSpec& board, const Clock& clock);
+
+  // Builds the problem from `table`, solves and enforces. With no workload to plan it clears
+  // the plan and writes nothing.
+  Status replan(WorkloadTable& table, BoardHal& hal);
+
+  void setPolicy(const PlanPolicy& p) { policy_ = p; }
+  const PlanPolicy& policy() const { return policy_; }
+  bool hasPlan() const { return planned_ > 0 && solved_; }
+  const scheduler::Plan& plan() const { return plan_; }
+  const scheduler::PlanningProblem& problem() const { return problem_; }
+  const energy::EnergyModel& model() const { return *model_; }
+  // The table's workload id of the problem's workload w.
+  int workloadId(int w) const { return ids_[static_cast<size_t>(w)]; }
+  int planned() const { return planned_; }
+  const std::string& lastError() const { return lastError_; }
+  uint64_t replans() const { return replans_; }
+
+ private:
+  PlanManager(const BoardSpec& board) : board_(board) {}
+  int buildProblem(const WorkloadTable& table);
+  Status solveWithinCap();
+  Status enforce(WorkloadTable& table, BoardHal& hal);
+  bool cpusetEnforced(int id, int device) const;
+
+  // What enforce() last wrote: a workload's cpuset (by id, the cluster's index), each device's
+  // max limit (0: not written).
+  struct Enforced {
+    int id = 0;
+    int device = -1;
+  };
+
+  const BoardSpec& board_;
+  energy::SocSpec soc_;
+  std::unique_ptr<energy::EnergyModel> model_;
+  std::unique_ptr<scheduler::Pgsam> pgsam_;
+  PlanPolicy policy_;
+  scheduler::PlanningProblem problem_;
+  scheduler::Plan plan_;
+  std::array<int, energy::kMaxWorkloads> ids_{};
+  int planned_ = 0;
+  bool solved_ = false;
+  std::string lastError_;
+  uint64_t replans_ = 0;
+  std::array<Enforced, energy::kMaxWorkloads> cpusets_{};
+  std::array<uint64_t, energy::kMaxDevices> limitHz_{};
+};
+
+}  // namespace qeil

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hal/board_spec.h"
+#include "hal/cpu_placement.h"
+#include "hal/result.h"
+#include "hal/sim/twin.h"
+#include "hal/sim/twin_workload.h"
+
+namespace qeil {
+
+enum class WorkloadOrigin { Run, Attach };
+
+// One workload the agent knows: started by it (`run`) or an existing process (`attach`, CPU
+// placement only). Tokens come from the twin (its simulated process) or from progress reports.
+struct WorkloadEntry {
+  int id = 0;  // 1, 2, ...: never reused while the agent runs
+  bool used = false;
+  WorkloadOrigin origin = WorkloadOrigin::Run;
+  pid_t pid = 0;
+  std::string group;          // its cgroup under the board's parent group ("w1")
+  std::string device;         // "cpu" or an accelerator's name
+  std::string plannedDevice;  // where the last plan put it; empty: not planned
+  std::vector<std::string> argv;
+  LlmWorkloadSpec model;
+  int launcherId = -1;  // the twin's workload id
+  WorkloadState state = WorkloadState::Running;
+  int exitCode = 0;  // Done: the exit status; Crashed: the signal
+  uint64_t tokens = 0;
+  uint64_t tokensBefore = 0;
+  CpuSet cpus;  // twin CPU workloads: the CPUs its threads run on now  // decoded by the runs
+                // before the last move
+  double tokensPerS = 0.0;
+  int64_t startNs = 0;
+  int64_t lastProgressNs = -1;
+};
+
+// Starts, watches and stops workloads. Two backends behind this interface: the board twin's
+// simulated LLM processes, and real processes forked and executed in their own cgroup.
+class WorkloadLauncher {
+ public:
+  virtual ~WorkloadLauncher() = default;
+  // Starts `w` (argv, model, device and group set); fills pid (and launcherId).
+  virtual Status start(WorkloadEntry& w) = 0;
+  // Stops it (the process is gone afterwards); its group is left to the journal's restore.
+  virtual Status stop(WorkloadEntry& w) = 0;
+  // Moves a running `w` to `device` ("cpu" or an accelerator): the twin ends its simulated
+  // process and starts one on the device for the tokens left; a real process is stopped and
+  // started again with the device's launch arguments. Sets w.device.
+  virtual Status move(WorkloadEntry& w, const std::string& device) = 0;
+  // Updates state (exit detection) and, where the backend knows them, tokens. Never allocates.
+  virtual void poll(WorkloadEntry& w, int64_t nowNs) = 0;
+};
+
+// The twin's simulated LLM processes: `run` adds a twin workload in <parent>/<group>.
+// The group is created with `placement` first (journaled: removed on restore).
+std::unique_ptr<WorkloadLauncher> makeTwinLauncher(BoardTwin& twin, CpuPlacement& placement,
+                                                   const BoardSpec& board);
+// Real processes: fork, move the child into <parent>/<group> with `placement`, then exec the
+// command with the device's launch arguments (BoardDevice::launchArgs, split on spaces)
+// appended. Exit detection by waitpid(WNOHANG); stop sends SIGTERM, then SIGKILL after
+// `killAfterMs`, and reaps.
+std::unique_ptr<WorkloadLauncher> makeProcessLauncher(CpuPlacement& placement,
+                                                      const BoardSpec& board,
+                                                      int killAfterMs = 2000);
+
+// The agent's bounded table of workloads (kMaxWorkloads).
+class WorkloadTable {
+ public:
+  static constexpr size_t kMaxWorkloads = 16;
+  WorkloadTable(WorkloadLauncher& launcher, CpuPlacement* placement)
+      : launcher_(launcher), placement_(placement) {}
+
+  // Errors: EAGAIN when the table is full (the API answers 429), EINVAL for a bad request,
+  // else what the launcher said.
+  Result<int> run(const std::vector<std::string>& argv, const LlmWorkloadSpec& model,
+                  const std::string& device, int64_t nowNs);
+  Result<int> attach(pid_t pid, int64_t nowNs);
+  // ENOENT: no such workload.
+  Status stop(int id);
+  // Stops every workload it started (on exit); attached processes are left running.
+  void stopAll();
+  Status progress(int id, uint64_t tokens, int64_t nowNs);
+  void setPlannedDevice(int id, const std::string& device);
+  // Moves a workload it started to `device` ("cpu" or an accelerator; see
+  // WorkloadLauncher::move). Nothing to do when it is there already.
+  Status moveTo(int id, const std::string& device);
+  // Exit detection and tokens for every entry; allocation-free.
+  void poll(int64_t nowNs);
+
+  const WorkloadEntry* find(int id) const;
+  const std::array<WorkloadEntry, kMaxWorkloads>& entries() const { return entries_; }
+  size_t count() const;
+  // Bumped on every arrival and exit (what re-planning watches).
+  uint64_t generation() const { return generation_; }
+
+ private:
+  WorkloadEntry* freeSlot();
+  WorkloadEntry newEntry(WorkloadOrigin origin, int64_t nowNs) const;
+  WorkloadEntry* findMutable(int id);
+
+  WorkloadLauncher& launcher_;
+  CpuPlacement* placement_;
+  std::array<WorkloadEntry, kMaxWorkloads> entries_;
+  int nextId_ = 1;
+  uint64_t generation_ = 0;
+};
+
+// The model a `run` gets when the request names none: TinyLlama 1.1B at Q4 (4.5 bits per
+// weight), a 64-token prompt and 128 output tokens.
+LlmWorkloadSpec defaultLlmDescriptor();
+
+}  // namespace qeil
