@@ -26,10 +26,20 @@ for _ in $(seq 100); do
   [ -S "$sock" ] && break
   sleep 0.1
 done
-sleep 1  # ten simulated seconds of samples
-build/native/agent/qeilctl --socket "$sock" status
+ctl() { build/native/agent/qeilctl --socket "$sock" "$@"; }
+# A small mix: two TinyLlama 1.1B Q4 runs and a 3B-class one, planned and placed by qeild.
+ctl run --output-tokens 100000 -- llama-cli -m tinyllama-1.1b-q4.gguf
+ctl run --output-tokens 100000 -- llama-cli -m tinyllama-1.1b-q4.gguf
+ctl run --params 3.2e9 --layers 28 --hidden 3072 --kv-width 1024 --output-tokens 100000 \
+  -- llama-cli -m llama-3.2-3b-q4.gguf
+sleep 2  # twenty simulated seconds of decoding
+ctl status
 echo
-build/native/agent/qeilctl --socket "$sock" rails
+ctl workloads
+echo
+ctl rails
+echo
+ctl plan explain
 kill -TERM "$qeild_pid"
 status=0
 wait "$qeild_pid" || status=$?
