@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -137,15 +138,22 @@ bool parseModel(const rapidjson::Value& m, LlmWorkloadSpec* spec, std::string* e
     }
     spec->name = m["name"].GetString();
   }
-  return positive(m, "params", &spec->params, err) &&
-         positive(m, "bits_per_weight", &spec->bitsPerWeight, err) &&
-         positiveInt(m, "layers", &spec->layers, err) &&
-         positiveInt(m, "hidden", &spec->hiddenWidth, err) &&
-         positiveInt(m, "kv_width", &spec->kvWidth, err) &&
-         positiveInt(m, "context", &spec->contextTokens, err) &&
-         positiveInt(m, "prompt_tokens", &spec->promptTokens, err) &&
-         positiveInt(m, "output_tokens", &spec->outputTokens, err) &&
-         positiveInt(m, "threads", &spec->threads, err);
+  const bool ok = positive(m, "params", &spec->params, err) &&
+                  positive(m, "bits_per_weight", &spec->bitsPerWeight, err) &&
+                  positiveInt(m, "layers", &spec->layers, err) &&
+                  positiveInt(m, "hidden", &spec->hiddenWidth, err) &&
+                  positiveInt(m, "kv_width", &spec->kvWidth, err) &&
+                  positiveInt(m, "context", &spec->contextTokens, err) &&
+                  positiveInt(m, "prompt_tokens", &spec->promptTokens, err) &&
+                  positiveInt(m, "output_tokens", &spec->outputTokens, err) &&
+                  positiveInt(m, "threads", &spec->threads, err);
+  if (ok && !m.HasMember("name") && (m.HasMember("params") || m.HasMember("bits_per_weight"))) {
+    // Not the default model any more: name it by what it is rather than keep the default's.
+    char name[48];
+    snprintf(name, sizeof name, "%.3gB-%.3gbit", spec->params / 1e9, spec->bitsPerWeight);
+    spec->name = name;
+  }
+  return ok;
 }
 
 ApiResponse entryResponse(const WorkloadEntry& e, int status) {

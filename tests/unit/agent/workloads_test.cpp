@@ -39,6 +39,18 @@ class TwinWorkloads : public ::testing::Test {
   test::TwinAgent t_{"rk3588.cfg"};
 };
 
+// A run given its own model is named after it, not after the default model.
+TEST_F(TwinWorkloads, AModelGivenByItsSizeIsNamedByIt) {
+  ApiResponse r = request("POST", "/v1/workloads",
+                          R"({"run": ["a"], "model": {"params": 3.2e9, "bits_per_weight": 4.5}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_STREQ(parse(r)["model"].GetString(), "3.2B-4.5bit");
+  r = request("POST", "/v1/workloads",
+              R"({"run": ["b"], "model": {"name": "mine", "params": 1e9}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_STREQ(parse(r)["model"].GetString(), "mine");
+}
+
 TEST_F(TwinWorkloads, RunListsTokensAndStops) {
   ApiResponse r =
       request("POST", "/v1/workloads",
