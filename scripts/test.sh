@@ -73,7 +73,7 @@ if [ "$arm64" -eq 1 ]; then
   build build/arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQEIL_BENCH=OFF
   step "arm64 unit tests under qemu-aarch64"
-  (cd build/arm64 && ctest --output-on-failure -j "$jobs" -L unit)
+  (cd build/arm64 && QEIL_UNDER_QEMU=1 ctest --output-on-failure -j "$jobs" -L unit)
 fi
 
 step "all passed"

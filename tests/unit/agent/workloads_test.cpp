@@ -18,6 +18,7 @@
 #include "hal/linux/cgroup.h"
 #include "hal/linux/journal.h"
 #include "tests/support/alloc_counter.h"
+#include "tests/support/emulation.h"
 #include "tests/unit/agent/agent_fixture.h"
 
 namespace qeil {
@@ -177,6 +178,7 @@ class ProcfsListing : public CpuPlacement {
 class ProcessWorkloads : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (test::underQemuUser()) GTEST_SKIP() << "qemu-user: fork and exec of host binaries hang";
     ASSERT_TRUE(t_.twin);
     t_.twin->cgroupTree().attach(journal_);
     auto p = createCpuPlacement(t_.twin->sysRoot(), journal_, "qeil");
