@@ -41,6 +41,7 @@
 #include "bench/support/bench_report.h"
 #include "energy/roofline.h"
 #include "energy/soc.h"
+#include "hal/linux/host_info.h"
 
 // Kernels: roofline_host_kernels.cpp, compiled for this machine's ISA (-march=native).
 namespace qeil::bench::roofline {
@@ -86,76 +87,20 @@ struct Machine {
   double memAvailableBytes = 0.0;
 };
 
-std::string readFirstLine(const std::string& path) {
-  FILE* f = fopen(path.c_str(), "r");
-  if (!f) return "";
-  char buf[256] = {};
-  if (!fgets(buf, sizeof buf, f)) buf[0] = '\0';
-  fclose(f);
-  std::string s(buf);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-    s.pop_back();
-  return s;
-}
-
-long parseCacheSize(const std::string& s) {  // "307200K", "2048K", "32M"
-  if (s.empty()) return 0;
-  long v = strtol(s.c_str(), nullptr, 10);
-  switch (s.back()) {
-    case 'K':
-      return v * 1024;
-    case 'M':
-      return v * 1024 * 1024;
-    case 'G':
-      return v * 1024 * 1024 * 1024;
-    default:
-      return v;
-  }
-}
-
 Machine readMachine() {
   Machine m;
-  if (FILE* f = fopen("/proc/cpuinfo", "r")) {
-    char line[4096];
-    bool haveModel = false, haveFlags = false, haveMHz = false;
-    while (fgets(line, sizeof line, f)) {
-      const char* colon = strchr(line, ':');
-      if (!colon) continue;
-      std::string value(colon + 1);
-      while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
-        value.pop_back();
-      if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-      if (!haveModel && strncmp(line, "model name", 10) == 0) {
-        m.cpuModel = value;
-        haveModel = true;
-      } else if (!haveMHz && strncmp(line, "cpu MHz", 7) == 0) {
-        m.cpuinfoMHz = strtod(value.c_str(), nullptr);
-        haveMHz = true;
-      } else if (!haveFlags &&
-                 (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0)) {
-        haveFlags = true;
-        const std::string padded = " " + value + " ";
-        for (const char* flag :
-             {"sse2", "avx", "avx2", "fma", "avx512f", "avx512_fp16", "asimd", "sve"}) {
-          if (padded.find(std::string(" ") + flag + " ") != std::string::npos) {
-            if (!m.cpuFlags.empty()) m.cpuFlags += ' ';
-            m.cpuFlags += flag;
-          }
-        }
-      }
-    }
-    fclose(f);
-  }
-  for (int i = 0; i < 16; ++i) {
-    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i);
-    const std::string type = readFirstLine(dir + "/type");
-    if (type.empty()) continue;
-    if (type == "Instruction") continue;
-    const int level = static_cast<int>(strtol(readFirstLine(dir + "/level").c_str(), nullptr, 10));
-    const long size = parseCacheSize(readFirstLine(dir + "/size"));
-    if (level > m.llcLevel || (level == m.llcLevel && size > m.llcBytes)) {
-      m.llcLevel = level;
-      m.llcBytes = size;
+  const HostCpuInfo host = readHostCpuInfo(SysRoot());
+  m.cpuModel = host.model;
+  m.cpuinfoMHz = host.mhz;
+  m.llcLevel = host.llcLevel;
+  m.llcBytes = host.llcBytes;
+  m.memAvailableBytes = host.memAvailableBytes;
+  const std::string padded = " " + host.flags + " ";
+  for (const char* flag :
+       {"sse2", "avx", "avx2", "fma", "avx512f", "avx512_fp16", "asimd", "sve"}) {
+    if (padded.find(std::string(" ") + flag + " ") != std::string::npos) {
+      if (!m.cpuFlags.empty()) m.cpuFlags += ' ';
+      m.cpuFlags += flag;
     }
   }
   cpu_set_t set;
@@ -166,83 +111,23 @@ Machine readMachine() {
     }
   }
   if (m.cpus.empty()) m.cpus.push_back(0);
-  if (FILE* f = fopen("/proc/meminfo", "r")) {
-    char line[256];
-    const char kKey[] = "MemAvailable:";
-    while (fgets(line, sizeof line, f)) {
-      if (strncmp(line, kKey, sizeof kKey - 1) == 0)
-        m.memAvailableBytes = strtod(line + sizeof kKey - 1, nullptr) * 1024.0;  // kB
-    }
-    fclose(f);
-  }
   return m;
 }
 
 // ---- disturbance: other processes' CPU time, VM steal time, load average -------------------
-
-// Reads up to `n` whitespace-separated numbers from `p`; returns how many it read.
-int parseNumbers(const char* p, double* out, int n) {
-  int got = 0;
-  while (got < n) {
-    char* end = nullptr;
-    const double v = strtod(p, &end);
-    if (end == p) break;
-    out[got++] = v;
-    p = end;
-  }
-  return got;
-}
-
-struct CpuTimes {
-  double busy = 0, total = 0, steal = 0, self = 0;  // jiffies, all CPUs
-};
-
-CpuTimes readCpuTimes() {
-  CpuTimes t;
-  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
-  const std::string cpu = readFirstLine("/proc/stat");
-  double v[8] = {};
-  if (cpu.compare(0, 4, "cpu ") == 0 && parseNumbers(cpu.c_str() + 4, v, 8) == 8) {
-    t.busy = v[0] + v[1] + v[2] + v[5] + v[6];  // user nice system irq softirq
-    t.steal = v[7];
-    t.total = t.busy + v[3] + v[4] + v[7];  // + idle iowait steal
-  }
-  if (FILE* f = fopen("/proc/self/stat", "r")) {
-    char buf[1024] = {};
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    // After the ")" closing the command name: state (field 3), then numbers from field 4;
-    // utime and stime are fields 14 and 15.
-    const char* p = strrchr(buf, ')');
-    double field[12] = {};
-    if (p && p[1] == ' ' && p[2] != '\0' && parseNumbers(p + 3, field, 12) == 12)
-      t.self = field[10] + field[11];
-  }
-  return t;
-}
 
 struct Disturbance {
   double otherPct = 0;  // CPU time of other processes, % of all CPUs
   double stealPct = 0;  // time the hypervisor ran something else, % of all CPUs
 };
 
-Disturbance disturbanceBetween(const CpuTimes& a, const CpuTimes& b) {
+Disturbance disturbanceBetween(const HostCpuTimes& a, const HostCpuTimes& b) {
   Disturbance d;
   const double total = b.total - a.total;
   if (total <= 0) return d;
   d.otherPct = std::max(0.0, (b.busy - a.busy) - (b.self - a.self)) / total * 100.0;
   d.stealPct = (b.steal - a.steal) / total * 100.0;
   return d;
-}
-
-std::string loadAverage() {
-  std::string s = readFirstLine("/proc/loadavg");
-  // "0.17 1.14 1.72 3/84 8522": keep the three averages.
-  size_t cut = 0;
-  for (int fields = 0; fields < 3 && cut != std::string::npos; ++fields)
-    cut = s.find(' ', cut + 1);
-  return cut == std::string::npos ? s : s.substr(0, cut);
 }
 
 // ---- memory and threads -------------------------------------------------------------------
@@ -401,9 +286,9 @@ Measured summarize(const Item& item) {
 void runRounds(std::vector<Item*>& items, int rounds) {
   for (int r = -1; r < rounds; ++r) {
     for (Item* item : items) {
-      const CpuTimes before = readCpuTimes();
+      const HostCpuTimes before = readHostCpuTimes(SysRoot());
       const Timing t = item->run();
-      const CpuTimes after = readCpuTimes();
+      const HostCpuTimes after = readHostCpuTimes(SysRoot());
       if (item->verify && !item->verify()) item->failed = true;
       if (r < 0) continue;
       Sample s;
@@ -687,7 +572,7 @@ int main(int argc, char** argv) {
   using namespace qeil::bench::roofline;
   bench::BenchArgs args = bench::parseBenchArgs(&argc, argv);
   const auto started = SteadyClock::now();
-  const std::string loadStart = loadAverage();
+  const std::string loadStart = readLoadAverage(SysRoot());
   const Machine machine = readMachine();
   const std::vector<int>& cpus = machine.cpus;
   const int maxThreads = static_cast<int>(std::min<size_t>(cpus.size(), 2));
@@ -808,7 +693,7 @@ int main(int argc, char** argv) {
     clockWhat = "chain of dependent register adds, 1 cycle each";
   } else if (machine.cpuinfoMHz > 0) {
     clockHz = machine.cpuinfoMHz * 1e6;
-    clockWhat = "/proc/cpuinfo cpu MHz";
+    clockWhat = "cpuinfo's cpu MHz";
   } else {
     clockHz = 1e9;
     clockWhat = "unknown: 1 GHz assumed, FLOP/cycle then means FLOP/ns";
@@ -932,7 +817,7 @@ int main(int argc, char** argv) {
       "  (memory-bound: I * beta < pi / 2; compute-bound: I * beta > 2 pi; the points between\n"
       "  are the roofline's knee, where the measured curve is rounded below min(pi, I * beta))\n");
   if (gPinFailed) printf("  WARNING: some threads could not be pinned to their CPU\n");
-  printf("\n  load average  %s at end; run took %.0f s\n", loadAverage().c_str(),
+  printf("\n  load average  %s at end; run took %.0f s\n", readLoadAverage(SysRoot()).c_str(),
          secondsSince(started));
 
   bench::Report report("roofline_host");
