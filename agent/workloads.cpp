@@ -226,16 +226,8 @@ std::unique_ptr<WorkloadLauncher> makeProcessLauncher(CpuPlacement& placement,
 }
 
 LlmWorkloadSpec defaultLlmDescriptor() {
-  LlmWorkloadSpec m;
+  LlmWorkloadSpec m = tinyLlamaQ4();
   m.name = "tinyllama-1.1b-q4";
-  m.params = 1.1e9;
-  m.bitsPerWeight = 4.5;
-  m.layers = 22;
-  m.hiddenWidth = 2048;
-  m.kvWidth = 256;
-  m.contextTokens = 2048;
-  m.promptTokens = 64;
-  m.outputTokens = 128;
   m.threads = 4;
   return m;
 }

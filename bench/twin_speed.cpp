@@ -24,16 +24,8 @@ namespace qeil {
 namespace {
 
 LlmWorkloadSpec decode(const char* name, int threads, CpuSet cpus, const char* device) {
-  LlmWorkloadSpec w;
+  LlmWorkloadSpec w = tinyLlamaQ4();
   w.name = name;
-  w.params = 1.1e9;
-  w.bitsPerWeight = 4.5;
-  w.layers = 22;
-  w.hiddenWidth = 2048;
-  w.kvWidth = 256;
-  w.contextTokens = 2048;
-  w.promptTokens = 64;
-  w.outputTokens = 128;
   w.threads = threads;
   w.cpus = cpus;
   w.cgroup = std::string("qeil/") + name;

@@ -17,6 +17,20 @@ const char* workloadStateName(WorkloadState s) {
   return "?";
 }
 
+LlmWorkloadSpec tinyLlamaQ4() {
+  LlmWorkloadSpec w;
+  w.name = "tinyllama-q4";
+  w.params = 1.1e9;
+  w.bitsPerWeight = 4.5;
+  w.layers = 22;
+  w.hiddenWidth = 2048;
+  w.kvWidth = 256;
+  w.contextTokens = 2048;
+  w.promptTokens = 64;
+  w.outputTokens = 128;
+  return w;
+}
+
 namespace twin {
 namespace {
 

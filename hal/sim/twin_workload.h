@@ -50,6 +50,11 @@ struct LlmWorkloadSpec {
   bool spinWait = true;
 };
 
+// TinyLlama 1.1B in Q4_0 (llama.cpp: 22 layers, 4 KV heads x 64 = 256 KV width, d_model 2048,
+// context 2048): a 64-token prompt and 128 output tokens on one thread, about 0.6 GB streamed
+// per decoded token. Callers set threads, CPUs, cgroup and device.
+LlmWorkloadSpec tinyLlamaQ4();
+
 enum class WorkloadState { Running, Done, Crashed };
 const char* workloadStateName(WorkloadState s);
 

@@ -38,13 +38,9 @@ std::vector<std::string> shippedBoardFiles() {
 
 // A short decode of a 1.1B-class model on the given CPUs.
 LlmWorkloadSpec decode(int threads, CpuSet cpus) {
-  LlmWorkloadSpec w;
+  LlmWorkloadSpec w = tinyLlamaQ4();
   w.name = "decode";
-  w.params = 1.1e9;
   w.bitsPerWeight = 4.85;
-  w.layers = 22;
-  w.hiddenWidth = 2048;
-  w.kvWidth = 256;
   w.contextTokens = 256;
   w.promptTokens = 4;
   w.outputTokens = 1000;

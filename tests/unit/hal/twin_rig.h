@@ -19,18 +19,9 @@
 
 namespace qeil::test {
 
-// TinyLlama 1.1B in Q4_0 (llama.cpp: 22 layers, 4 KV heads x 64 = 256 KV width, d_model
-// 2048): a decode that streams about 0.6 GB per token.
+// TinyLlama 1.1B Q4_0 (tinyLlamaQ4()) with 64 output tokens.
 inline LlmWorkloadSpec tinyLlama(int threads, CpuSet cpus, const std::string& cgroup = "llm") {
-  LlmWorkloadSpec w;
-  w.name = "tinyllama-q4";
-  w.params = 1.1e9;
-  w.bitsPerWeight = 4.5;
-  w.layers = 22;
-  w.hiddenWidth = 2048;
-  w.kvWidth = 256;
-  w.contextTokens = 2048;
-  w.promptTokens = 64;
+  LlmWorkloadSpec w = tinyLlamaQ4();
   w.outputTokens = 64;
   w.threads = threads;
   w.cgroup = cgroup;
