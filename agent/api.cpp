@@ -7,12 +7,11 @@
 #include <cstring>
 
 #include "agent/agent.h"
+#include "agent/api_json.h"
 #include "agent/api_workloads.h"
 
 namespace qeil {
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 const char* kindName(HwDeviceKind kind) {
   switch (kind) {
@@ -36,27 +35,6 @@ const char* healthName(SensorState state) {
       return "failing";
   }
   return "probing";
-}
-
-void key(JsonWriter& w, const char* k, const std::string& v) {
-  w.Key(k);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
-// A number, or null when it is not a measurement.
-void keyNumber(JsonWriter& w, const char* k, double v, bool valid = true) {
-  w.Key(k);
-  if (valid && std::isfinite(v)) {
-    w.Double(v);
-  } else {
-    w.Null();
-  }
-}
-
-ApiResponse jsonResponse(const rapidjson::StringBuffer& buf) {
-  ApiResponse r;
-  r.body.assign(buf.GetString(), buf.GetSize());
-  return r;
 }
 
 ApiResponse status(Agent& agent) {

@@ -11,18 +11,10 @@
 #include <cstring>
 
 #include "agent/agent.h"
+#include "agent/api_json.h"
 
 namespace qeil {
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-ApiResponse fromBuffer(const rapidjson::StringBuffer& buf, int status) {
-  ApiResponse r;
-  r.status = status;
-  r.body.assign(buf.GetString(), buf.GetSize());
-  return r;
-}
 
 // The HTTP status an error of the workload table stands for.
 int statusFor(const Error& e) {
@@ -49,10 +41,8 @@ void writeEntry(JsonWriter& w, const WorkloadEntry& e) {
   w.Int(static_cast<int>(e.pid));
   w.Key("origin");
   w.String(e.origin == WorkloadOrigin::Run ? "run" : "attach");
-  w.Key("device");
-  w.String(e.device.c_str());
-  w.Key("group");
-  w.String(e.group.c_str());
+  key(w, "device", e.device);
+  key(w, "group", e.group);
   w.Key("state");
   w.String(workloadStateName(e.state));
   w.Key("tokens");
@@ -99,7 +89,7 @@ ApiResponse list(Agent& agent) {
   w.Key("capacity");
   w.Uint64(WorkloadTable::kMaxWorkloads);
   w.EndObject();
-  return fromBuffer(buf, 200);
+  return jsonResponse(buf, 200);
 }
 
 // Reads a positive number field of the model descriptor; false (with `err` set) when it is
@@ -160,7 +150,7 @@ ApiResponse entryResponse(const WorkloadEntry& e, int status) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   writeEntry(w, e);
-  return fromBuffer(buf, status);
+  return jsonResponse(buf, status);
 }
 
 // The body parsed into *d; false when it is not a JSON object.
@@ -253,7 +243,7 @@ ApiResponse policy(Agent& agent) {
   w.StartObject();
   writePolicy(w, agent.planner()->policy());
   w.EndObject();
-  return fromBuffer(buf, 200);
+  return jsonResponse(buf, 200);
 }
 
 ApiResponse putPolicy(Agent& agent, const std::string& body) {
@@ -307,8 +297,7 @@ ApiResponse plan(Agent& agent) {
       w.Int(pm.workloadId(p.workload));
       w.Key("kind");
       w.String(p.kind == energy::PhaseKind::Prefill ? "prefill" : "decode");
-      w.Key("device");
-      w.String(agent.board().devices[static_cast<size_t>(p.device)].name.c_str());
+      key(w, "device", agent.board().devices[static_cast<size_t>(p.device)].name);
       w.Key("opp");
       w.Int(p.opp);
       w.Key("freq_hz");
@@ -336,10 +325,9 @@ ApiResponse plan(Agent& agent) {
   } else {
     w.EndArray();
   }
-  w.Key("explanation");
-  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+  key(w, "explanation", text);
   w.EndObject();
-  return fromBuffer(buf, 200);
+  return jsonResponse(buf, 200);
 }
 
 bool handlePlanRequest(Agent& agent, const char* method, const char* path, const std::string& body,

@@ -1,0 +1,39 @@
+#pragma once
+
+// Writing the control API's JSON bodies (RapidJSON), shared by the route files.
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <string>
+
+#include "agent/api.h"
+
+namespace qeil {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+inline void key(JsonWriter& w, const char* k, const std::string& v) {
+  w.Key(k);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+// A number, or null when it is not a measurement.
+inline void keyNumber(JsonWriter& w, const char* k, double v, bool valid = true) {
+  w.Key(k);
+  if (valid && std::isfinite(v)) {
+    w.Double(v);
+  } else {
+    w.Null();
+  }
+}
+
+inline ApiResponse jsonResponse(const rapidjson::StringBuffer& buf, int status = 200) {
+  ApiResponse r;
+  r.status = status;
+  r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+}  // namespace qeil
