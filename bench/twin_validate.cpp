@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -576,13 +577,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> boardsSeen;
   printf("%-16s %-28s %-22s %-40s %8s %8s %7s %6s %6s %7s  %s\n", "board", "model", "quant",
          "device", "pub t/s", "twin t/s", "err %", "pub W", "twin W", "err %", "note");
+  std::map<std::string, BoardSpec> boards;  // each board file loaded and validated once
   for (Run& r : runs) {
-    auto loaded = loadBoardFile(std::string(QEIL_SOURCE_DIR "/board-configs/") + r.board + ".cfg");
-    if (!loaded.ok()) {
-      fprintf(stderr, "twin_validate: %s\n", loaded.error().message());
-      return 1;
+    if (boards.count(r.board) == 0) {
+      auto loaded =
+          loadBoardFile(std::string(QEIL_SOURCE_DIR "/board-configs/") + r.board + ".cfg");
+      if (!loaded.ok()) {
+        fprintf(stderr, "twin_validate: %s\n", loaded.error().message());
+        return 1;
+      }
+      boards.emplace(r.board, loaded.value());
     }
-    BoardSpec spec = loaded.value();
+    BoardSpec spec = boards.at(r.board);
     if (!r.where.powerMode.empty()) spec.powerMode = r.where.powerMode;
     Measured m =
         runOnTwin(spec, workloadFor(*r.arch, r.bits, r.promptTokens, r.outputTokens, r.where),
