@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/support/bench_report.h"
+#include "bench/support/capturing_reporter.h"
 #include "energy/evaluator.h"
 #include "energy/workload.h"
 #include "tests/support/alloc_counter.h"
@@ -228,19 +229,6 @@ Pool drawPool(const EnergyModel& model, const PhaseList& phases, size_t size) {
   return pool;
 }
 
-// Keeps the mean time per iteration of the last run.
-class CapturingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      meanNs = r.GetAdjustedRealTime() * benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
-               benchmark::GetTimeUnitMultiplier(r.time_unit);
-    }
-  }
-  double meanNs = 0.0;
-};
-
 }  // namespace
 }  // namespace qeil::energy
 
@@ -282,7 +270,7 @@ int main(int argc, char** argv) {
                                  }
                                })
       ->Unit(benchmark::kMicrosecond);
-  CapturingReporter reporter;
+  bench::CapturingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
   bench::Report report("energy_eval");

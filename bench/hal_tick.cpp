@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/support/bench_report.h"
+#include "bench/support/capturing_reporter.h"
 #include "hal/backends.h"
 #include "hal/linux/cpufreq.h"
 #include "hal/linux/devfreq.h"
@@ -134,19 +135,6 @@ class HalTickRig {
   bool valid_ = true;
 };
 
-// Keeps the mean time per iteration of the last run.
-class CapturingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      meanNs = r.GetAdjustedRealTime() * benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
-               benchmark::GetTimeUnitMultiplier(r.time_unit);
-    }
-  }
-  double meanNs = 0.0;
-};
-
 }  // namespace
 }  // namespace qeil
 
@@ -180,7 +168,7 @@ int main(int argc, char** argv) {
     for (auto _ : state)
       rig.pass();
   })->Unit(benchmark::kMicrosecond);
-  CapturingReporter reporter;
+  bench::CapturingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
   bench::Report report("hal_tick");
