@@ -37,6 +37,26 @@ const char* healthName(SensorState state) {
   return "probing";
 }
 
+// The telemetry files: directory (null when none are written), files, bytes, write errors.
+void telemetryFiles(JsonWriter& w, const TelemetryLog* log) {
+  w.Key("dir");
+  if (!log) {
+    w.Null();
+    return;
+  }
+  w.String(log->dir().c_str());
+  w.Key("files");
+  w.Int(log->files());
+  w.Key("bytes");
+  w.Uint64(log->bytes());
+  w.Key("max_bytes");
+  w.Uint64(log->options().maxFileBytes * static_cast<uint64_t>(log->options().maxFiles));
+  w.Key("samples_written");
+  w.Uint64(log->samplesWritten());
+  w.Key("write_errors");
+  w.Uint64(log->writeErrors());
+}
+
 ApiResponse status(Agent& agent) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -67,6 +87,7 @@ ApiResponse status(Agent& agent) {
   w.Uint64(agent.telemetry().size());
   w.Key("capacity");
   w.Uint64(agent.telemetry().capacity());
+  telemetryFiles(w, agent.telemetryLog());
   w.EndObject();
   w.EndObject();
   return jsonResponse(buf);

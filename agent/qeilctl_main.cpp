@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/http_client.h"
+#include "agent/telemetry_log.h"
 
 namespace {
 
@@ -34,6 +35,10 @@ constexpr const char* kUsage =
     "  policy [NAME] [--cap W|--no-cap]\n"
     "                      show or set the policy: energy-first, latency-first, balanced\n"
     "  plan explain        the current plan, phase by phase, and why\n"
+    "  telemetry export [--dir DIR] [--since SECONDS]\n"
+    "                      qeild's telemetry files (--telemetry-dir) decompressed to stdout as\n"
+    "                      one CSV, oldest first; --since: only the last SECONDS of samples;\n"
+    "                      the directory defaults to the one /v1/status reports\n"
     "\n"
     "  --socket PATH       qeild's socket (default $QEIL_SOCKET, else /run/qeild.sock)\n"
     "  --json              print the daemon's JSON as it is, for scripts\n"
@@ -301,6 +306,45 @@ int top(const Options& o) {
   }
 }
 
+// `telemetry export`: -1 on a usage error.
+int telemetry(const Options& o) {
+  if (o.args.size() != 1 || o.args[0] != "export") return -1;
+  std::string dir;
+  double sinceS = -1.0;
+  for (const auto& [flag, value] : o.flags) {
+    char* end = nullptr;
+    if (flag == "--dir") {
+      dir = value;
+    } else if (flag == "--since") {
+      sinceS = strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(sinceS >= 0.0)) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dir.empty()) {
+    std::string body;
+    Doc doc;
+    if (!fetch(o, "/v1/status", &body, &doc)) return 1;
+    const Val* t = doc.HasMember("telemetry") ? &doc["telemetry"] : nullptr;
+    if (!t || !t->IsObject() || !t->HasMember("dir") || !(*t)["dir"].IsString()) {
+      fprintf(stderr,
+              "qeilctl: qeild writes no telemetry files (start it with --telemetry-dir DIR), "
+              "or give --dir DIR\n");
+      return 1;
+    }
+    dir = (*t)["dir"].GetString();
+  }
+  auto report = qeil::exportTelemetry(dir, sinceS, stdout);
+  if (!report.ok()) {
+    fprintf(stderr, "qeilctl: %s\n", report.error().message());
+    return 1;
+  }
+  for (const std::string& p : report.value().problems)
+    fprintf(stderr, "qeilctl: %s\n", p.c_str());
+  return report.value().problems.empty() ? 0 : 1;
+}
+
 int usage(const char* what) {
   fprintf(stderr, "qeilctl: %s\nTry 'qeilctl --help'.\n", what);
   return 2;
@@ -328,7 +372,8 @@ int main(int argc, char** argv) {
     } else if (a == "--") {
       for (++i; i < argc; ++i)
         o.args.push_back(argv[i]);
-    } else if ((a == "--device" || a == "--cap" || modelKey(a)) && i + 1 < argc) {
+    } else if ((a == "--device" || a == "--cap" || a == "--dir" || a == "--since" || modelKey(a)) &&
+               i + 1 < argc) {
       o.flags.emplace_back(a, argv[++i]);
     } else if (a[0] != '-' && o.command.empty()) {
       o.command = a;
@@ -355,6 +400,10 @@ int main(int argc, char** argv) {
   if (o.command == "policy") {
     int rc = policy(o);
     return rc >= 0 ? rc : usage("policy: [energy-first|latency-first|balanced] [--cap W|--no-cap]");
+  }
+  if (o.command == "telemetry") {
+    int rc = telemetry(o);
+    return rc >= 0 ? rc : usage("telemetry: export [--dir DIR] [--since SECONDS]");
   }
   if ((o.command == "stop" || o.command == "attach") && o.args.size() == 1) {
     char* end = nullptr;
