@@ -102,6 +102,8 @@ Status Agent::init(const Clock& clock) {
     if (!log.ok()) return log.error();
     telemetryLog_ = std::move(log.value());
   }
+  verifyClock_ = std::make_unique<MonotonicClock>();
+  verify_ = std::make_unique<VerifySessionTable>(*verifyClock_);
   auto loop = EventLoop::create();
   if (!loop.ok()) return loop.error();
   loop_ = std::move(loop.value());

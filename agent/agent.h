@@ -11,6 +11,7 @@
 #include "agent/planning.h"
 #include "agent/telemetry_log.h"
 #include "agent/telemetry_ring.h"
+#include "agent/verify_sessions.h"
 #include "agent/workloads.h"
 #include "hal/board_spec.h"
 #include "hal/linux/journal.h"
@@ -96,6 +97,8 @@ class Agent {
   const TelemetryRing& telemetry() const { return ring_; }
   // Null without AgentOptions::telemetryFiles.dir.
   TelemetryLog* telemetryLog() { return telemetryLog_.get(); }
+  // The control API's verification sessions (idle time on the monotonic clock, also on a twin).
+  VerifySessionTable& verifySessions() { return *verify_; }
   const std::vector<RailState>& rails() const { return rails_; }
   const std::vector<ZoneState>& zones() const { return zones_; }
   const std::vector<DeviceState>& devices() const { return devices_; }
@@ -149,6 +152,8 @@ class Agent {
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   TelemetryRing ring_;
   std::unique_ptr<TelemetryLog> telemetryLog_;
+  std::unique_ptr<Clock> verifyClock_;
+  std::unique_ptr<VerifySessionTable> verify_;
   TelemetrySample sample_;
   std::vector<RailState> rails_;
   std::vector<ZoneState> zones_;

@@ -8,6 +8,7 @@
 
 #include "agent/agent.h"
 #include "agent/api_json.h"
+#include "agent/api_verify.h"
 #include "agent/api_workloads.h"
 
 namespace qeil {
@@ -333,6 +334,7 @@ ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path,
   if (!path || !pathOnly(path, clean, sizeof clean)) return apiError(414, "request path too long");
   ApiResponse workloadReply;
   if (handleWorkloadRequest(agent, method, clean, body, &workloadReply)) return workloadReply;
+  if (handleVerifyRequest(agent, method, clean, body, &workloadReply)) return workloadReply;
   for (const Route& route : kRoutes) {
     if (strcmp(route.path, clean) != 0) continue;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -344,10 +346,10 @@ ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path,
     }
     return route.get(agent);
   }
-  char msg[352];
+  char msg[384];
   snprintf(msg, sizeof msg,
            "%.255s: no such endpoint (try /v1/status, /v1/devices, /v1/rails, /v1/workloads, "
-           "/metrics)",
+           "/v1/verify/sessions, /metrics)",
            clean);
   return apiError(404, msg);
 }
