@@ -353,6 +353,36 @@ TEST_F(TelemetryLogTest, WriteErrorsAreCountedAndWritingResumes) {
   expectRow(lines.back(), samples.back(), board_);
 }
 
+// A full disk in the middle of a run: the next file is a link to /dev/full (every write fails
+// with ENOSPC). The failure is counted, the daemon goes on, and the files after it are written.
+TEST_F(TelemetryLogTest, DiskFullMidRunIsCountedAndTheNextFileWritten) {
+  TelemetryLogOptions o = options(4096, 8);
+  o.flushPeriodMs = 100;
+  o.retryPeriodMs = 1000;
+  auto log = make(o);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(symlink("/dev/full", tmp_.file("tel/qeil-telemetry-000002.csv.gz").c_str()), 0);
+  std::vector<TelemetrySample> samples = makeSamples(board_, 1500, 13);
+  size_t i = 0;
+  for (; i < samples.size() && log->writeErrors() == 0; ++i)
+    log->append(samples[i], samples[i].timeNs);
+  ASSERT_EQ(log->writeErrors(), 1u) << "never rotated into the full file";
+  EXPECT_FALSE(log->writing());
+  const uint64_t written = log->samplesWritten();
+  for (; i < samples.size(); ++i)
+    log->append(samples[i], samples[i].timeNs);
+  EXPECT_EQ(log->writeErrors(), 1u);  // logged and counted once; the next file is fine
+  EXPECT_GT(log->samplesWritten(), written + 500);
+  log->close();
+  std::vector<std::string> kept = files();
+  ASSERT_EQ(kept.size(), 8u);
+  EXPECT_GT(kept[0], tmp_.file("tel/qeil-telemetry-000002.csv.gz"));  // rotated well past it
+  std::vector<std::string> last = gunzipLines(kept.back());
+  ASSERT_GT(last.size(), 1u);
+  EXPECT_EQ(last[0] + "\n", log->header());
+  expectRow(last.back(), samples.back(), board_);
+}
+
 TEST_F(TelemetryLogTest, AppendDoesNotAllocate) {
   TelemetryLogOptions o = options(1 << 20, 4);
   o.flushPeriodMs = 300;  // the flushes are in the measured appends too
