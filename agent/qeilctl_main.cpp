@@ -45,7 +45,8 @@ constexpr const char* kUsage =
     "                      by one until it says stop; the decision after each. Input: lines\n"
     "                      'answer' or 'answer,tokens' (tokens: the last comma field when it is\n"
     "                      an integer), or a verify CSV (header question,...,answer,\n"
-    "                      output_tokens: --question picks one when it holds several)\n"
+    "                      output_tokens[,confidence]: --question picks one when it holds\n"
+    "                      several)\n"
     "  telemetry export [--dir DIR] [--since SECONDS]\n"
     "                      qeild's telemetry files (--telemetry-dir) decompressed to stdout as\n"
     "                      one CSV, oldest first; --since: only the last SECONDS of samples;\n"
@@ -320,6 +321,7 @@ int top(const Options& o) {
 struct VerifyInput {
   std::string answer;
   long tokens = 0;
+  std::string logprob;  // the CSV's confidence column (mean token log-probability), if any
 };
 
 std::vector<std::string> splitCsv(const std::string& line) {
@@ -349,6 +351,7 @@ bool csvSamples(const std::vector<std::string>& lines, const std::string& questi
   const std::vector<std::string> header = splitCsv(lines[0]);
   const int q = column(header, "question"), a = column(header, "answer");
   const int t = column(header, "output_tokens");
+  const int c = column(header, "confidence");
   std::set<std::string> questions;
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::vector<std::string> f = splitCsv(lines[i]);
@@ -361,7 +364,8 @@ bool csvSamples(const std::vector<std::string>& lines, const std::string& questi
     }
     questions.insert(f[q]);
     if (!question.empty() && f[q] != question) continue;
-    out->push_back({f[a], t >= 0 ? atol(f[t].c_str()) : 0});
+    out->push_back({f[a], t >= 0 ? atol(f[t].c_str()) : 0,
+                    c >= 0 && c < static_cast<int>(f.size()) ? f[c] : std::string()});
   }
   if (question.empty() && questions.size() > 1) {
     fprintf(stderr,
@@ -409,9 +413,9 @@ bool verifyInput(const std::string& file, const std::string& question,
     if (l.empty() || l[0] == '#') continue;
     const size_t comma = l.rfind(',');
     if (comma != std::string::npos && allDigits(l.substr(comma + 1))) {
-      out->push_back({l.substr(0, comma), atol(l.c_str() + comma + 1)});
+      out->push_back({l.substr(0, comma), atol(l.c_str() + comma + 1), std::string()});
     } else {
-      out->push_back({l, 0});
+      out->push_back({l, 0, std::string()});
     }
   }
   return true;
@@ -434,8 +438,13 @@ int verifyRun(const Options& o, const std::string& path, const std::vector<Verif
            "DIVERSITY", "DECISION");
   }
   for (const VerifyInput& in : input) {
-    const std::string req =
-        "{\"answer\": " + quoted(in.answer) + ", \"tokens\": " + std::to_string(in.tokens) + "}";
+    std::string req =
+        "{\"answer\": " + quoted(in.answer) + ", \"tokens\": " + std::to_string(in.tokens);
+    char* end = nullptr;
+    const double lp = strtod(in.logprob.c_str(), &end);
+    if (!in.logprob.empty() && *end == '\0' && std::isfinite(lp))
+      req += ", \"logprob\": " + in.logprob;
+    req += "}";
     if (!call(o, "POST", (path + "/samples").c_str(), req, &body, &doc)) return 1;
     ++fed;
     if (!o.json) printVerifyRow(fed, in, doc);

@@ -148,6 +148,7 @@ int serve(const qeil::QeildOptions& o) {
   }
   qeil::AgentOptions ao = agentOptions(o, twinRoot.path());
   makeParentDir(ao.journalPath);
+  if (!ao.telemetryFiles.dir.empty()) makeParentDir(ao.telemetryFiles.dir + "/");
   auto agent = qeil::Agent::create(board.value(), ao);
   if (!agent.ok()) {
     fprintf(stderr, "qeild: %s\n", agent.error().message());

@@ -184,6 +184,38 @@ TEST_F(VerifyApi, ParametersReachTheSession) {
   EXPECT_STREQ(d["answer"].GetString(), "7");
 }
 
+// A sample's logprob weighs its vote as verify::Sample's confidence does.
+TEST_F(VerifyApi, LogprobWeighsTheVote) {
+  const int id = create("{\"rule\": \"majority\", \"max_samples\": 3}");
+  ApiResponse r = call("POST", path(id) + "/samples",
+                       "[{\"answer\": \"5\", \"tokens\": 10, \"logprob\": -0.1}, "
+                       "{\"answer\": \"5\", \"tokens\": 12, \"logprob\": -0.2}, "
+                       "{\"answer\": \"6\", \"tokens\": 11, \"logprob\": -2.5}]");
+  ASSERT_EQ(r.status, 200) << r.body;
+  verify::SessionConfig config;
+  config.rule = verify::Rule::kMajority;
+  config.kMax = 3;
+  verify::Session direct;
+  ASSERT_TRUE(verify::Session::create(config, &direct));
+  const std::pair<const char*, double> votes[] = {{"5", -0.1}, {"5", -0.2}, {"6", -2.5}};
+  const int tokens[] = {10, 12, 11};
+  for (int i = 0; i < 3; ++i) {
+    verify::Sample s;
+    s.answer = verify::canonicalise(votes[i].first);
+    s.outputTokens = tokens[i];
+    s.hasConfidence = true;
+    s.confidenceLogProb = votes[i].second;
+    direct.add(s);
+  }
+  rapidjson::Document d = parse(r);
+  expectState(d, direct);
+  verify::Session unweighted;
+  ASSERT_TRUE(verify::Session::create(config, &unweighted));
+  for (int i = 0; i < 3; ++i)
+    unweighted.add(votes[i].first, tokens[i]);
+  EXPECT_NE(d["posterior"].GetDouble(), unweighted.decision().posterior);
+}
+
 TEST_F(VerifyApi, SessionsAreBounded) {
   std::vector<int> ids;
   for (int i = 0; i < VerifySessionTable::kMaxSessions; ++i)
