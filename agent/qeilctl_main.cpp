@@ -127,6 +127,13 @@ void printStatus(const Doc& d) {
     printf("telemetry  %s of %s samples in memory\n",
            fmt(num(d["telemetry"], "samples"), "%.0f").c_str(),
            fmt(num(d["telemetry"], "capacity"), "%.0f").c_str());
+    const Val& t = d["telemetry"];
+    if (t.HasMember("dir") && t["dir"].IsString()) {
+      printf("files      %s: %s files, %s of %s KiB, %s write errors\n", t["dir"].GetString(),
+             fmt(num(t, "files"), "%.0f").c_str(), fmt(num(t, "bytes") / 1024, "%.0f").c_str(),
+             fmt(num(t, "max_bytes") / 1024, "%.0f").c_str(),
+             fmt(num(t, "write_errors"), "%.0f").c_str());
+    }
   }
 }
 
