@@ -97,6 +97,13 @@ Status Agent::init(const Clock& clock) {
   devices_.assign(board_.devices.size(), DeviceState());
   for (const BoardRail& r : board_.rails)
     topLevel_.push_back(r.parent.empty());
+  if (!options_.telemetryFiles.dir.empty()) {
+    auto log = TelemetryLog::create(board_, options_.telemetryFiles, clock.nowNs());
+    if (!log.ok()) return log.error();
+    telemetryLog_ = std::move(log.value());
+  }
+  verifyClock_ = std::make_unique<MonotonicClock>();
+  verify_ = std::make_unique<VerifySessionTable>(*verifyClock_);
   auto loop = EventLoop::create();
   if (!loop.ok()) return loop.error();
   loop_ = std::move(loop.value());
@@ -120,6 +127,7 @@ void Agent::tick() {
   workloads_->poll(nowNs);
   replanIfDue(nowNs);
   ring_.push(sample_);
+  if (telemetryLog_) telemetryLog_->append(sample_, nowNs);
   ++ticks_;
 }
 
@@ -227,6 +235,7 @@ Status Agent::run() {
   Status s = startLoop();
   if (s.ok()) s = loop_->run();
   tickTimer_->cancel();
+  if (telemetryLog_) telemetryLog_->close();
   Status restored = restore();
   return s.ok() ? restored : s;
 }

@@ -9,7 +9,9 @@
 #include "agent/board_hal.h"
 #include "agent/event_loop.h"
 #include "agent/planning.h"
+#include "agent/telemetry_log.h"
 #include "agent/telemetry_ring.h"
+#include "agent/verify_sessions.h"
 #include "agent/workloads.h"
 #include "hal/board_spec.h"
 #include "hal/linux/journal.h"
@@ -35,6 +37,8 @@ struct AgentOptions {
   // Twin mode: ticks stop (no stepping, no sampling) once the simulated time reaches this, and
   // the loop keeps serving (tests read the twin's truth then); negative: never.
   int64_t simLimitNs = -1;
+  // Rotating gzip telemetry files (agent/telemetry_log.h); an empty dir: none.
+  TelemetryLogOptions telemetryFiles;
 };
 
 // What the agent last read of one rail, and the energy it integrated from its samples.
@@ -91,6 +95,10 @@ class Agent {
   SettingsJournal& journal() { return journal_; }
   const Clock& clock() const { return *clock_; }
   const TelemetryRing& telemetry() const { return ring_; }
+  // Null without AgentOptions::telemetryFiles.dir.
+  TelemetryLog* telemetryLog() { return telemetryLog_.get(); }
+  // The control API's verification sessions (idle time on the monotonic clock, also on a twin).
+  VerifySessionTable& verifySessions() { return *verify_; }
   const std::vector<RailState>& rails() const { return rails_; }
   const std::vector<ZoneState>& zones() const { return zones_; }
   const std::vector<DeviceState>& devices() const { return devices_; }
@@ -143,6 +151,9 @@ class Agent {
   std::unique_ptr<Timer> tickTimer_;
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   TelemetryRing ring_;
+  std::unique_ptr<TelemetryLog> telemetryLog_;
+  std::unique_ptr<Clock> verifyClock_;
+  std::unique_ptr<VerifySessionTable> verify_;
   TelemetrySample sample_;
   std::vector<RailState> rails_;
   std::vector<ZoneState> zones_;

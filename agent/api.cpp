@@ -8,6 +8,7 @@
 
 #include "agent/agent.h"
 #include "agent/api_json.h"
+#include "agent/api_verify.h"
 #include "agent/api_workloads.h"
 
 namespace qeil {
@@ -35,6 +36,26 @@ const char* healthName(SensorState state) {
       return "failing";
   }
   return "probing";
+}
+
+// The telemetry files: directory (null when none are written), files, bytes, write errors.
+void telemetryFiles(JsonWriter& w, const TelemetryLog* log) {
+  w.Key("dir");
+  if (!log) {
+    w.Null();
+    return;
+  }
+  w.String(log->dir().c_str());
+  w.Key("files");
+  w.Int(log->files());
+  w.Key("bytes");
+  w.Uint64(log->bytes());
+  w.Key("max_bytes");
+  w.Uint64(log->options().maxFileBytes * static_cast<uint64_t>(log->options().maxFiles));
+  w.Key("samples_written");
+  w.Uint64(log->samplesWritten());
+  w.Key("write_errors");
+  w.Uint64(log->writeErrors());
 }
 
 ApiResponse status(Agent& agent) {
@@ -67,6 +88,7 @@ ApiResponse status(Agent& agent) {
   w.Uint64(agent.telemetry().size());
   w.Key("capacity");
   w.Uint64(agent.telemetry().capacity());
+  telemetryFiles(w, agent.telemetryLog());
   w.EndObject();
   w.EndObject();
   return jsonResponse(buf);
@@ -312,6 +334,7 @@ ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path,
   if (!path || !pathOnly(path, clean, sizeof clean)) return apiError(414, "request path too long");
   ApiResponse workloadReply;
   if (handleWorkloadRequest(agent, method, clean, body, &workloadReply)) return workloadReply;
+  if (handleVerifyRequest(agent, method, clean, body, &workloadReply)) return workloadReply;
   for (const Route& route : kRoutes) {
     if (strcmp(route.path, clean) != 0) continue;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -323,10 +346,10 @@ ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path,
     }
     return route.get(agent);
   }
-  char msg[352];
+  char msg[384];
   snprintf(msg, sizeof msg,
            "%.255s: no such endpoint (try /v1/status, /v1/devices, /v1/rails, /v1/workloads, "
-           "/metrics)",
+           "/v1/verify/sessions, /metrics)",
            clean);
   return apiError(404, msg);
 }

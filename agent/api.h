@@ -23,7 +23,8 @@ struct ApiResponse {
 // Errors are JSON {"error": {"code": N, "message": "..."}}: 404 for an unknown path, 405 (with
 // the allowed method) for a known path and another method. `path` may carry a query string,
 // which is ignored. Runs on the loop's thread: reads the agent's state directly.
-// `body`: the request's body (POST, PUT); the workload routes are in api_workloads.h.
+// `body`: the request's body (POST, PUT); the workload routes are in api_workloads.h, the
+// verification sessions in api_verify.h.
 ApiResponse handleApiRequest(Agent& agent, const char* method, const char* path,
                              const std::string& body = std::string());
 

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "agent/api.h"
@@ -33,6 +34,16 @@ inline ApiResponse jsonResponse(const rapidjson::StringBuffer& buf, int status =
   ApiResponse r;
   r.status = status;
   r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+// 405 for a known path and another method, with the Allow header.
+inline ApiResponse methodNotAllowed(const char* method, const char* path, const char* allow) {
+  char msg[384];
+  snprintf(msg, sizeof msg, "%.16s %.255s: method not allowed (allowed: %.32s)", method, path,
+           allow);
+  ApiResponse r = apiError(405, msg);
+  r.allow = allow;
   return r;
 }
 

@@ -218,14 +218,6 @@ ApiResponse progress(Agent& agent, int id, const std::string& body) {
   return entryResponse(*agent.workloads().find(id), 200);
 }
 
-ApiResponse notAllowed(const char* method, const char* path, const char* allow) {
-  char msg[320];
-  snprintf(msg, sizeof msg, "%.16s %.255s: method not allowed (allowed: %s)", method, path, allow);
-  ApiResponse r = apiError(405, msg);
-  r.allow = allow;
-  return r;
-}
-
 void writePolicy(JsonWriter& w, const PlanPolicy& p) {
   w.Key("policy");
   w.String(scheduler::policyName(p.policy));
@@ -336,7 +328,7 @@ bool handlePlanRequest(Agent& agent, const char* method, const char* path, const
   if (!isPolicy && strcmp(path, "/v1/plan") != 0) return false;
   const bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
   if (!get && !(isPolicy && strcmp(method, "PUT") == 0)) {
-    *out = notAllowed(method, path, isPolicy ? "GET, HEAD, PUT" : "GET, HEAD");
+    *out = methodNotAllowed(method, path, isPolicy ? "GET, HEAD, PUT" : "GET, HEAD");
   } else if (!agent.planner()) {
     *out = apiError(503, "no planner: the energy model cannot hold this board");
   } else if (!isPolicy) {
@@ -361,7 +353,7 @@ bool handleWorkloadRequest(Agent& agent, const char* method, const char* path,
     } else if (strcmp(method, "POST") == 0) {
       *out = post(agent, body);
     } else {
-      *out = notAllowed(method, path, "GET, HEAD, POST");
+      *out = methodNotAllowed(method, path, "GET, HEAD, POST");
     }
     return true;
   }
@@ -369,8 +361,8 @@ bool handleWorkloadRequest(Agent& agent, const char* method, const char* path,
   bool isProgress = false;
   if (path[n] != '/' || !parseItemPath(path + n + 1, &id, &isProgress)) return false;
   if (isProgress) {
-    *out =
-        strcmp(method, "POST") == 0 ? progress(agent, id, body) : notAllowed(method, path, "POST");
+    *out = strcmp(method, "POST") == 0 ? progress(agent, id, body)
+                                       : methodNotAllowed(method, path, "POST");
     return true;
   }
   if (strcmp(method, "GET") == 0) {
@@ -385,7 +377,7 @@ bool handleWorkloadRequest(Agent& agent, const char* method, const char* path,
     *out = s.ok() ? ApiResponse() : apiError(statusFor(s.error()), s.error().message());
     if (s.ok()) out->body = "{\"stopped\": " + std::to_string(id) + "}";
   } else {
-    *out = notAllowed(method, path, "GET, DELETE");
+    *out = methodNotAllowed(method, path, "GET, DELETE");
   }
   return true;
 }

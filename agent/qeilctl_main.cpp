@@ -6,11 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "agent/http_client.h"
+#include "agent/telemetry_log.h"
 
 namespace {
 
@@ -34,6 +39,18 @@ constexpr const char* kUsage =
     "  policy [NAME] [--cap W|--no-cap]\n"
     "                      show or set the policy: energy-first, latency-first, balanced\n"
     "  plan explain        the current plan, phase by phase, and why\n"
+    "  verify [--rule R] [--max-samples N] [--question ID] [FILE|-]\n"
+    "                      one question's samples through a verification session of the\n"
+    "                      daemon (rules: csvet (default), majority, beta, esc, sprt), fed one\n"
+    "                      by one until it says stop; the decision after each. Input: lines\n"
+    "                      'answer' or 'answer,tokens' (tokens: the last comma field when it is\n"
+    "                      an integer), or a verify CSV (header question,...,answer,\n"
+    "                      output_tokens[,confidence]: --question picks one when it holds\n"
+    "                      several)\n"
+    "  telemetry export [--dir DIR] [--since SECONDS]\n"
+    "                      qeild's telemetry files (--telemetry-dir) decompressed to stdout as\n"
+    "                      one CSV, oldest first; --since: only the last SECONDS of samples;\n"
+    "                      the directory defaults to the one /v1/status reports\n"
     "\n"
     "  --socket PATH       qeild's socket (default $QEIL_SOCKET, else /run/qeild.sock)\n"
     "  --json              print the daemon's JSON as it is, for scripts\n"
@@ -110,6 +127,13 @@ void printStatus(const Doc& d) {
     printf("telemetry  %s of %s samples in memory\n",
            fmt(num(d["telemetry"], "samples"), "%.0f").c_str(),
            fmt(num(d["telemetry"], "capacity"), "%.0f").c_str());
+    const Val& t = d["telemetry"];
+    if (t.HasMember("dir") && t["dir"].IsString()) {
+      printf("files      %s: %s files, %s of %s KiB, %s write errors\n", t["dir"].GetString(),
+             fmt(num(t, "files"), "%.0f").c_str(), fmt(num(t, "bytes") / 1024, "%.0f").c_str(),
+             fmt(num(t, "max_bytes") / 1024, "%.0f").c_str(),
+             fmt(num(t, "write_errors"), "%.0f").c_str());
+    }
   }
 }
 
@@ -301,6 +325,229 @@ int top(const Options& o) {
   }
 }
 
+struct VerifyInput {
+  std::string answer;
+  long tokens = 0;
+  std::string logprob;  // the CSV's confidence column (mean token log-probability), if any
+};
+
+std::vector<std::string> splitCsv(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream in(line);
+  for (std::string f; std::getline(in, f, ',');)
+    out.push_back(f);
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
+bool allDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+int column(const std::vector<std::string>& header, const char* name) {
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// The samples of a verify CSV (question,gold,sample,answer,output_tokens): those of `question`,
+// or of its only question. False (with the reason printed) otherwise.
+bool csvSamples(const std::vector<std::string>& lines, const std::string& question,
+                std::vector<VerifyInput>* out) {
+  const std::vector<std::string> header = splitCsv(lines[0]);
+  const int q = column(header, "question"), a = column(header, "answer");
+  const int t = column(header, "output_tokens");
+  const int c = column(header, "confidence");
+  std::set<std::string> questions;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> f = splitCsv(lines[i]);
+    if (lines[i].empty()) continue;
+    if (static_cast<int>(f.size()) <= std::max(q, std::max(a, t)) || (t >= 0 && !allDigits(f[t]))) {
+      fprintf(stderr,
+              "qeilctl: verify: line %zu: expected %zu fields with output_tokens an integer\n",
+              i + 1, header.size());
+      return false;
+    }
+    questions.insert(f[q]);
+    if (!question.empty() && f[q] != question) continue;
+    out->push_back({f[a], t >= 0 ? atol(f[t].c_str()) : 0,
+                    c >= 0 && c < static_cast<int>(f.size()) ? f[c] : std::string()});
+  }
+  if (question.empty() && questions.size() > 1) {
+    fprintf(stderr,
+            "qeilctl: verify: the file holds %zu questions (%s ... %s): pick one with "
+            "--question ID\n",
+            questions.size(), questions.begin()->c_str(), questions.rbegin()->c_str());
+    return false;
+  }
+  if (!question.empty() && out->empty()) {
+    fprintf(stderr, "qeilctl: verify: no samples of question %s\n", question.c_str());
+    return false;
+  }
+  if (!question.empty() || questions.size() == 1) return true;
+  out->clear();
+  return true;
+}
+
+// The samples of FILE (or stdin for "-"): plain lines or a verify CSV.
+bool verifyInput(const std::string& file, const std::string& question,
+                 std::vector<VerifyInput>* out) {
+  std::ifstream f;
+  if (file != "-") {
+    f.open(file);
+    if (!f) {
+      fprintf(stderr, "qeilctl: verify: %s: %s\n", file.c_str(), strerror(errno));
+      return false;
+    }
+  }
+  std::istream& in = file == "-" ? std::cin : f;
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    lines.push_back(l);
+  }
+  if (!lines.empty()) {
+    const std::vector<std::string> h = splitCsv(lines[0]);
+    if (column(h, "question") >= 0 && column(h, "answer") >= 0)
+      return csvSamples(lines, question, out);
+  }
+  if (!question.empty()) {
+    fprintf(stderr, "qeilctl: verify: --question needs a verify CSV (header question,...)\n");
+    return false;
+  }
+  for (const std::string& l : lines) {
+    if (l.empty() || l[0] == '#') continue;
+    const size_t comma = l.rfind(',');
+    if (comma != std::string::npos && allDigits(l.substr(comma + 1))) {
+      out->push_back({l.substr(0, comma), atol(l.c_str() + comma + 1), std::string()});
+    } else {
+      out->push_back({l, 0, std::string()});
+    }
+  }
+  return true;
+}
+
+void printVerifyRow(size_t n, const VerifyInput& in, const Doc& d) {
+  const Val& answer = d["answer"];
+  printf("%4zu  %-20.20s %7ld  %-16.16s %9s %9s  %s\n", n, in.answer.c_str(), in.tokens,
+         answer.IsString() ? answer.GetString() : "-", fmt(num(d, "posterior"), "%.4f").c_str(),
+         fmt(num(d, "diversity"), "%.3f").c_str(),
+         d["stop"].IsTrue() ? (std::string("stop: ") + str(d, "reason")).c_str() : "continue");
+}
+
+int verifyRun(const Options& o, const std::string& path, const std::vector<VerifyInput>& input) {
+  std::string body;
+  Doc doc;
+  size_t fed = 0;
+  if (!o.json) {
+    printf("%4s  %-20s %7s  %-16s %9s %9s  %s\n", "#", "ANSWER", "TOKENS", "LEADER", "POSTERIOR",
+           "DIVERSITY", "DECISION");
+  }
+  for (const VerifyInput& in : input) {
+    std::string req =
+        "{\"answer\": " + quoted(in.answer) + ", \"tokens\": " + std::to_string(in.tokens);
+    char* end = nullptr;
+    const double lp = strtod(in.logprob.c_str(), &end);
+    if (!in.logprob.empty() && *end == '\0' && std::isfinite(lp))
+      req += ", \"logprob\": " + in.logprob;
+    req += "}";
+    if (!call(o, "POST", (path + "/samples").c_str(), req, &body, &doc)) return 1;
+    ++fed;
+    if (!o.json) printVerifyRow(fed, in, doc);
+    if (doc["stop"].IsTrue()) break;
+  }
+  if (fed == 0 && !fetch(o, path.c_str(), &body, &doc)) return 1;
+  if (o.json) {
+    printf("%s\n", body.c_str());
+    return 0;
+  }
+  const Val& answer = doc["answer"];
+  printf("\n%s after %s of %s samples (%s rule): answer %s, posterior %s\n",
+         doc["stop"].IsTrue() ? (std::string("stop (") + str(doc, "reason") + ")").c_str()
+                              : "no decision yet (the input ran out)",
+         fmt(num(doc, "samples"), "%.0f").c_str(), fmt(num(doc, "max_samples"), "%.0f").c_str(),
+         str(doc, "rule"), answer.IsString() ? answer.GetString() : "none",
+         fmt(num(doc, "posterior"), "%.4f").c_str());
+  return 0;
+}
+
+// `verify`: -1 on a usage error.
+int verify(const Options& o) {
+  if (o.args.size() > 1) return -1;
+  std::string req, question;
+  for (const auto& [flag, value] : o.flags) {
+    if (flag == "--rule") {
+      req += (req.empty() ? "" : ", ") + std::string("\"rule\": ") + quoted(value);
+    } else if (flag == "--max-samples" && allDigits(value)) {
+      req += (req.empty() ? "" : ", ") + std::string("\"max_samples\": ") + value;
+    } else if (flag == "--question") {
+      question = value;
+    } else {
+      return -1;
+    }
+  }
+  std::vector<VerifyInput> input;
+  if (!verifyInput(o.args.empty() ? "-" : o.args[0], question, &input)) return 1;
+  std::string body;
+  Doc doc;
+  if (!call(o, "POST", "/v1/verify/sessions", "{" + req + "}", &body, &doc)) return 1;
+  const std::string path = "/v1/verify/sessions/" + std::to_string(doc["id"].GetInt());
+  const int rc = verifyRun(o, path, input);
+  Doc ignored;
+  (void)call(o, "DELETE", path.c_str(), std::string(), &body, &ignored);
+  return rc;
+}
+
+// `telemetry export`: -1 on a usage error.
+int telemetry(const Options& o) {
+  if (o.args.size() != 1 || o.args[0] != "export") return -1;
+  std::string dir;
+  double sinceS = -1.0;
+  for (const auto& [flag, value] : o.flags) {
+    char* end = nullptr;
+    if (flag == "--dir") {
+      dir = value;
+    } else if (flag == "--since") {
+      sinceS = strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(sinceS >= 0.0)) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dir.empty()) {
+    std::string body;
+    Doc doc;
+    if (!fetch(o, "/v1/status", &body, &doc)) return 1;
+    const Val* t = doc.HasMember("telemetry") ? &doc["telemetry"] : nullptr;
+    if (!t || !t->IsObject() || !t->HasMember("dir") || !(*t)["dir"].IsString()) {
+      fprintf(stderr,
+              "qeilctl: qeild writes no telemetry files (start it with --telemetry-dir DIR), "
+              "or give --dir DIR\n");
+      return 1;
+    }
+    dir = (*t)["dir"].GetString();
+  }
+  auto report = qeil::exportTelemetry(dir, sinceS, stdout);
+  if (!report.ok()) {
+    fprintf(stderr, "qeilctl: %s\n", report.error().message());
+    return 1;
+  }
+  for (const std::string& p : report.value().problems)
+    fprintf(stderr, "qeilctl: %s\n", p.c_str());
+  return report.value().problems.empty() ? 0 : 1;
+}
+
+// Flags that take a value, kept for the command to interpret.
+bool valueFlag(const std::string& a) {
+  static const char* const kFlags[] = {"--device", "--cap",      "--dir",        "--since",
+                                       "--rule",   "--question", "--max-samples"};
+  for (const char* f : kFlags) {
+    if (a == f) return true;
+  }
+  return modelKey(a) != nullptr;
+}
+
 int usage(const char* what) {
   fprintf(stderr, "qeilctl: %s\nTry 'qeilctl --help'.\n", what);
   return 2;
@@ -328,11 +575,11 @@ int main(int argc, char** argv) {
     } else if (a == "--") {
       for (++i; i < argc; ++i)
         o.args.push_back(argv[i]);
-    } else if ((a == "--device" || a == "--cap" || modelKey(a)) && i + 1 < argc) {
+    } else if (valueFlag(a) && i + 1 < argc) {
       o.flags.emplace_back(a, argv[++i]);
     } else if (a[0] != '-' && o.command.empty()) {
       o.command = a;
-    } else if (a[0] != '-') {
+    } else if (a[0] != '-' || a == "-") {
       o.args.push_back(a);
     } else {
       return usage(("unexpected argument: " + a).c_str());
@@ -355,6 +602,14 @@ int main(int argc, char** argv) {
   if (o.command == "policy") {
     int rc = policy(o);
     return rc >= 0 ? rc : usage("policy: [energy-first|latency-first|balanced] [--cap W|--no-cap]");
+  }
+  if (o.command == "verify") {
+    int rc = verify(o);
+    return rc >= 0 ? rc : usage("verify: [--rule R] [--max-samples N] [--question ID] [FILE|-]");
+  }
+  if (o.command == "telemetry") {
+    int rc = telemetry(o);
+    return rc >= 0 ? rc : usage("telemetry: export [--dir DIR] [--since SECONDS]");
   }
   if ((o.command == "stop" || o.command == "attach") && o.args.size() == 1) {
     char* end = nullptr;

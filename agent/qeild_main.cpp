@@ -24,6 +24,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: qeild --board FILE [--root DIR] [--socket PATH] [--socket-group GROUP]\n"
     "             [--journal FILE] [--tick-ms N] [--log LEVELS]\n"
+    "             [--telemetry-dir DIR [--telemetry-max-mib N]]\n"
     "             [--twin [--speed N] [--ambient-c T]]\n"
     "       qeild --check-config FILE...\n"
     "       qeild --help\n"
@@ -37,6 +38,9 @@ constexpr const char* kUsage =
     "                          with --twin, qeild.journal in the twin's root)\n"
     "  --tick-ms N             sampling period (default 100)\n"
     "  --log LEVELS            'info', 'debug', 'agent=debug,api=trace', ...\n"
+    "  --telemetry-dir DIR     write every sample to rotating gzip CSV files there\n"
+    "                          (qeil-telemetry-<seq>.csv.gz; 'qeilctl telemetry export')\n"
+    "  --telemetry-max-mib N   their total size bound in MiB, 8 files (default 8)\n"
     "  --twin                  run on the board's twin (real backends over a simulated board)\n"
     "  --speed N               twin: N simulated seconds per wall second (default 1;\n"
     "                          0: as fast as the host can step)\n"
@@ -118,6 +122,9 @@ qeil::AgentOptions agentOptions(const qeil::QeildOptions& o, const std::string& 
   a.tickMs = o.tickMs;
   a.journalPath = o.journalPath;
   if (a.journalPath.empty()) a.journalPath = o.twin ? twinRoot + "/qeild.journal" : kDefaultJournal;
+  a.telemetryFiles.dir = o.telemetryDir;
+  a.telemetryFiles.maxFileBytes =
+      static_cast<uint64_t>(o.telemetryMaxMiB * 1024 * 1024) / a.telemetryFiles.maxFiles;
   return a;
 }
 
@@ -141,6 +148,7 @@ int serve(const qeil::QeildOptions& o) {
   }
   qeil::AgentOptions ao = agentOptions(o, twinRoot.path());
   makeParentDir(ao.journalPath);
+  if (!ao.telemetryFiles.dir.empty()) makeParentDir(ao.telemetryFiles.dir + "/");
   auto agent = qeil::Agent::create(board.value(), ao);
   if (!agent.ok()) {
     fprintf(stderr, "qeild: %s\n", agent.error().message());

@@ -32,6 +32,12 @@ Status valueOption(QeildOptions& o, const char* opt, const char* next) {
     o.journalPath = next;
   } else if (strcmp(opt, "--log") == 0) {
     o.logLevels = next;
+  } else if (strcmp(opt, "--telemetry-dir") == 0) {
+    o.telemetryDir = next;
+  } else if (strcmp(opt, "--telemetry-max-mib") == 0) {
+    auto v = number(opt, next, 0.0625, 65536.0);
+    if (!v.ok()) return v.error();
+    o.telemetryMaxMiB = v.value();
   } else if (strcmp(opt, "--speed") == 0) {
     auto v = number(opt, next, 0.0, 1e6);
     if (!v.ok()) return v.error();
@@ -50,9 +56,9 @@ Status valueOption(QeildOptions& o, const char* opt, const char* next) {
 }
 
 bool takesValue(const char* opt) {
-  static const char* const kWithValue[] = {"--board",        "--root",      "--socket",
-                                           "--socket-group", "--journal",   "--log",
-                                           "--speed",        "--ambient-c", "--tick-ms"};
+  static const char* const kWithValue[] = {
+      "--board", "--root",      "--socket",  "--socket-group",  "--journal",          "--log",
+      "--speed", "--ambient-c", "--tick-ms", "--telemetry-dir", "--telemetry-max-mib"};
   for (const char* o : kWithValue) {
     if (strcmp(opt, o) == 0) return true;
   }

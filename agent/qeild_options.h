@@ -22,6 +22,8 @@ struct QeildOptions {
   bool ambientSet = false;
   int tickMs = 100;
   std::string logLevels;
+  std::string telemetryDir;      // --telemetry-dir: gzip telemetry files there; empty: none
+  double telemetryMaxMiB = 8.0;  // --telemetry-max-mib: the files' total size bound
 };
 
 // Errors name the option and what was wrong with its value.

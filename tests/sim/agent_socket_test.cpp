@@ -231,14 +231,16 @@ class AgentOverOpenSocket : public AgentOverSocket {
 };
 
 // In a forked child that dropped to nobody: the status of GET /v1/status, then of POST
-// /v1/workloads, written to `out` (0 when a request failed).
+// /v1/workloads and POST /v1/verify/sessions, written to `out` (0 when a request failed).
 [[noreturn]] void asNobody(const std::string& socket, int out) {
-  int statuses[2] = {0, 0};
+  int statuses[3] = {0, 0, 0};
   if (setgroups(0, nullptr) == 0 && setgid(65534) == 0 && setuid(65534) == 0) {
     auto get = unixHttpRequest(socket, "GET", "/v1/status");
     statuses[0] = get.ok() ? get.value().status : 0;
     auto post = unixHttpRequest(socket, "POST", "/v1/workloads", "{\"attach\": 1}");
     statuses[1] = post.ok() ? post.value().status : 0;
+    auto verify = unixHttpRequest(socket, "POST", "/v1/verify/sessions", "{}");
+    statuses[2] = verify.ok() ? verify.value().status : 0;
   }
   ssize_t n = write(out, statuses, sizeof statuses);
   _exit(n == static_cast<ssize_t>(sizeof statuses) ? 0 : 1);
@@ -254,7 +256,7 @@ TEST_F(AgentOverOpenSocket, NobodyMayReadButNotChange) {
   ASSERT_GE(child, 0);
   if (child == 0) asNobody(socket_, fds[1]);
   close(fds[1]);
-  int statuses[2] = {0, 0};
+  int statuses[3] = {0, 0, 0};
   EXPECT_EQ(read(fds[0], statuses, sizeof statuses), static_cast<ssize_t>(sizeof statuses));
   close(fds[0]);
   int wstatus = 0;
@@ -262,6 +264,7 @@ TEST_F(AgentOverOpenSocket, NobodyMayReadButNotChange) {
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
   EXPECT_EQ(statuses[0], 200);
   EXPECT_EQ(statuses[1], 403);
+  EXPECT_EQ(statuses[2], 403);
   // Root (this process) passes the check: the same POST reaches the handlers.
   auto r = unixHttpRequest(socket_, "POST", "/v1/workloads", "{\"attach\": 1}");
   ASSERT_TRUE(r.ok()) << r.error().message();

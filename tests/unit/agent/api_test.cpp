@@ -12,26 +12,13 @@
 #include "agent/http_client.h"
 #include "agent/qeild_options.h"
 #include "tests/unit/agent/agent_fixture.h"
+#include "tests/unit/agent/api_checks.h"
 
 namespace qeil {
 namespace {
 
-rapidjson::Document parse(const ApiResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.body;
-  return d;
-}
-
-void expectError(const ApiResponse& r, int status, const char* inMessage) {
-  EXPECT_EQ(r.status, status);
-  EXPECT_STREQ(r.contentType, "application/json");
-  rapidjson::Document d = parse(r);
-  ASSERT_TRUE(d.IsObject() && d.HasMember("error") && d["error"].IsObject()) << r.body;
-  EXPECT_EQ(d["error"]["code"].GetInt(), status);
-  EXPECT_NE(std::string(d["error"]["message"].GetString()).find(inMessage), std::string::npos)
-      << r.body;
-}
+using test::expectError;
+using test::parse;
 
 class Api : public ::testing::Test {
  protected:

@@ -20,16 +20,12 @@
 #include "tests/support/alloc_counter.h"
 #include "tests/support/emulation.h"
 #include "tests/unit/agent/agent_fixture.h"
+#include "tests/unit/agent/api_checks.h"
 
 namespace qeil {
 namespace {
 
-rapidjson::Document parse(const ApiResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.body;
-  return d;
-}
+using test::parse;
 
 class TwinWorkloads : public ::testing::Test {
  protected:
