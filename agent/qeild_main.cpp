@@ -23,7 +23,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: qeild --board FILE [--root DIR] [--socket PATH] [--socket-group GROUP]\n"
-    "             [--journal FILE] [--tick-ms N] [--log LEVELS]\n"
+    "             [--journal FILE] [--tick-ms N] [--max-connections N] [--log LEVELS]\n"
     "             [--twin [--speed N] [--ambient-c T]]\n"
     "       qeild --check-config FILE...\n"
     "       qeild --help\n"
@@ -36,6 +36,9 @@ constexpr const char* kUsage =
     "  --journal FILE          the settings journal (default /var/lib/qeil/settings.journal;\n"
     "                          with --twin, qeild.journal in the twin's root)\n"
     "  --tick-ms N             sampling period (default 100)\n"
+    "  --max-connections N     control connections open at once (default 64); more are\n"
+    "                          answered 503 and closed. Each connection must complete a\n"
+    "                          request within 10 s of opening or of its last answer.\n"
     "  --log LEVELS            'info', 'debug', 'agent=debug,api=trace', ...\n"
     "  --twin                  run on the board's twin (real backends over a simulated board)\n"
     "  --speed N               twin: N simulated seconds per wall second (default 1;\n"
@@ -151,6 +154,7 @@ int serve(const qeil::QeildOptions& o) {
   qeil::ControlServerOptions so;
   so.socketPath = o.socketPath;
   so.socketGroup = o.socketGroup;
+  so.maxConnections = o.maxConnections;
   auto server = qeil::ControlServer::create(agent.value()->loop(), *agent.value(), so);
   if (!server.ok()) {
     fprintf(stderr, "qeild: %s\n", server.error().message());
