@@ -68,6 +68,26 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   build/fuzz/tests/fuzz/board_config_fuzz -max_total_time=20 -timeout=10 \
   -artifact_prefix=build/fuzz/ "$corpus"
 
+step "libFuzzer: the control API's request handlers, 20 s (clang, ASan+UBSan)"
+cmake --build build/fuzz -j "$jobs" --target api_request_fuzz
+api_corpus=$(mktemp -d)
+trap 'rm -rf "$corpus" "$api_corpus"' EXIT
+# Seeds: byte 0 picks the method (0 GET, 1 POST, 2 PUT, 3 DELETE), the path ends at the first
+# newline, the rest is the body.
+printf '\000/v1/status' >"$api_corpus/status"
+printf '\000/metrics?x=1' >"$api_corpus/metrics"
+printf '\000/v1/plan' >"$api_corpus/plan"
+printf '\001/v1/workloads\n{"run": ["a"], "model": {"output_tokens": 100, "threads": 2}}' \
+  >"$api_corpus/run"
+printf '\001/v1/workloads\n{"attach": 1}' >"$api_corpus/attach"
+printf '\001/v1/workloads/1/progress\n{"tokens": 5}' >"$api_corpus/progress"
+printf '\002/v1/policy\n{"policy": "balanced", "power_cap_w": 5}' >"$api_corpus/policy"
+printf '\003/v1/workloads/1' >"$api_corpus/delete"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$PWD/tests/fuzz/lsan.supp":print_suppressions=0 \
+  build/fuzz/tests/fuzz/api_request_fuzz -max_total_time=20 -timeout=10 \
+  -artifact_prefix=build/fuzz/ "$api_corpus"
+
 if [ "$arm64" -eq 1 ]; then
   step "arm64 cross build"
   build build/arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake \
