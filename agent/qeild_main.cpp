@@ -15,7 +15,9 @@
 #include "agent/agent.h"
 #include "agent/board_config.h"
 #include "agent/control_server.h"
+#include "agent/event_loop.h"
 #include "agent/qeild_options.h"
+#include "agent/sd_notify.h"
 #include "energy/board_soc.h"
 #include "hal/log.h"
 
@@ -50,7 +52,9 @@ constexpr const char* kUsage =
     "                          Exit status: 0 every file valid, 1 a file has problems, 2 usage.\n"
     "  --help                  show this text\n"
     "\n"
-    "SIGTERM and SIGINT stop qeild after restoring every setting it changed (exit status 0).\n";
+    "SIGTERM and SIGINT stop qeild after restoring every setting it changed (exit status 0).\n"
+    "Under systemd (Type=notify) it reports READY=1 once the socket is bound, WATCHDOG=1 at\n"
+    "half of $WATCHDOG_USEC, and STOPPING=1; packaging/qeild.service is the unit.\n";
 
 constexpr const char* kDefaultJournal = "/var/lib/qeil/settings.journal";
 
@@ -164,7 +168,17 @@ int serve(const qeil::QeildOptions& o) {
   fprintf(stderr, "qeild: %s%s, %zu rails, %zu zones; control API on %s\n",
           board.value().name.c_str(), o.twin ? " (twin)" : "", board.value().rails.size(),
           board.value().zones.size(), o.socketPath.c_str());
+  // systemd (Type=notify): ready once the socket is bound, the watchdog fed from the loop.
+  auto notifier = qeil::SdNotifier::fromEnvironment();
+  if (!notifier.ok()) fprintf(stderr, "qeild: warning: %s\n", notifier.error().message());
+  qeil::SdNotifier notify = notifier.ok() ? std::move(notifier.value()) : qeil::SdNotifier();
+  qeil::Status sent = notify.send("READY=1\nSTATUS=serving the control API");
+  if (!sent.ok()) fprintf(stderr, "qeild: warning: %s\n", sent.error().message());
+  qeil::Timer watchdog(agent.value()->loop(), [&notify] { (void)notify.send("WATCHDOG=1"); });
+  if (notify.watchdogPeriodUs() > 0) (void)watchdog.start(notify.watchdogPeriodUs());
   qeil::Status s = agent.value()->run();
+  (void)notify.send("STOPPING=1");
+  watchdog.cancel();
   server.value().reset();
   if (!s.ok()) {
     fprintf(stderr, "qeild: %s\n", s.error().message());
