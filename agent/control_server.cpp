@@ -174,8 +174,11 @@ Status ControlServer::init(EventLoop& loop) {
                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
                                         EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
   evhttp_set_gencb(http_, &ControlServer::onRequest, this);
-  QEIL_LOG(logApi, Info, "control API on %s (mode %o)", options_.socketPath.c_str(),
-           options_.socketMode);
+  if (!guard_.attach(loop.base(), http_))
+    return Error::make(ENOMEM, "%s: cannot set up the connection bounds",
+                       options_.socketPath.c_str());
+  QEIL_LOG(logApi, Info, "control API on %s (mode %o, at most %d connections)",
+           options_.socketPath.c_str(), options_.socketMode, options_.maxConnections);
   return Status();
 }
 
@@ -264,6 +267,8 @@ void ControlServer::handle(evhttp_request* req) {
       evbuffer_copyout(in, &body[0], n);
     }
     r = handleApiRequest(agent_, method, uri, body);
+    if (r.status == 200 && strncmp(uri, "/metrics", 8) == 0 && (uri[8] == '\0' || uri[8] == '?'))
+      appendMetrics(r.body);
   }
   QEIL_LOG(logApi, Debug, "%s %s -> %d", method, uri, r.status);
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
@@ -271,8 +276,31 @@ void ControlServer::handle(evhttp_request* req) {
   if (r.allow) evhttp_add_header(headers, "Allow", r.allow);
   evbuffer* body = evbuffer_new();
   if (body) evbuffer_add(body, r.body.data(), r.body.size());
+  guard_.requestDone(evhttp_request_get_connection(req));
   evhttp_send_reply(req, r.status, nullptr, body);
   if (body) evbuffer_free(body);
+}
+
+void ControlServer::appendMetrics(std::string& out) const {
+  const ConnectionGuard::Counts& c = guard_.counts();
+  char text[1024];
+  snprintf(text, sizeof text,
+           "# HELP qeil_api_requests_total Requests answered on the control socket.\n"
+           "# TYPE qeil_api_requests_total counter\n"
+           "qeil_api_requests_total %llu\n"
+           "# HELP qeil_api_connections_open Connections open on the control socket.\n"
+           "# TYPE qeil_api_connections_open gauge\n"
+           "qeil_api_connections_open %u\n"
+           "# HELP qeil_api_connections_refused_total Connections over the limit, answered 503.\n"
+           "# TYPE qeil_api_connections_refused_total counter\n"
+           "qeil_api_connections_refused_total %llu\n"
+           "# HELP qeil_api_connections_timed_out_total Connections closed for not completing a "
+           "request in time.\n"
+           "# TYPE qeil_api_connections_timed_out_total counter\n"
+           "qeil_api_connections_timed_out_total %llu\n",
+           static_cast<unsigned long long>(requests_), c.open,
+           static_cast<unsigned long long>(c.refused), static_cast<unsigned long long>(c.timedOut));
+  out += text;
 }
 
 }  // namespace qeil

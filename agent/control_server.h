@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/connection_guard.h"
 #include "hal/result.h"
 
 struct evhttp;
@@ -23,7 +24,9 @@ struct ControlServerOptions {
   std::string socketGroup;            // empty: the daemon's group
   int64_t maxBodyBytes = 64 * 1024;   // larger requests get 413
   int64_t maxHeaderBytes = 8 * 1024;  // larger headers get 431 (libevent answers 400)
-  int timeoutS = 10;                  // idle connection time
+  int timeoutS = 10;                  // idle connection time; also the time a connection has
+                                      // to complete each request (ConnectionGuard)
+  int maxConnections = 64;            // more at once are answered 503 and closed
   int backlog = 32;
 };
 
@@ -56,19 +59,23 @@ class ControlServer {
   // The group whose members (and root) may make mutating requests.
   gid_t authorisedGroup() const { return authGid_; }
   uint64_t requests() const { return requests_; }
+  const ConnectionGuard::Counts& connections() const { return guard_.counts(); }
 
  private:
   ControlServer(Agent& agent, const ControlServerOptions& options)
-      : agent_(agent), options_(options) {}
+      : agent_(agent), options_(options), guard_(options.maxConnections, options.timeoutS) {}
   Status init(EventLoop& loop);
   Result<int> listenUnix();
   static void onRequest(evhttp_request* req, void* self);
   void handle(evhttp_request* req);
   // 403 (filled into `out`) when the caller of a mutating request is not authorised.
   bool refuse(evhttp_request* req, const char* method, const char* uri, ApiResponse* out) const;
+  // /metrics: the transport's own counters after the agent's.
+  void appendMetrics(std::string& out) const;
 
   Agent& agent_;
   ControlServerOptions options_;
+  ConnectionGuard guard_;  // destroyed after http_, whose connections it tracks
   evhttp* http_ = nullptr;
   evconnlistener* listener_ = nullptr;  // owned by http_ once bound
   gid_t authGid_ = 0;

@@ -15,7 +15,9 @@
 #include "agent/agent.h"
 #include "agent/board_config.h"
 #include "agent/control_server.h"
+#include "agent/event_loop.h"
 #include "agent/qeild_options.h"
+#include "agent/sd_notify.h"
 #include "energy/board_soc.h"
 #include "hal/log.h"
 
@@ -23,7 +25,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: qeild --board FILE [--root DIR] [--socket PATH] [--socket-group GROUP]\n"
-    "             [--journal FILE] [--tick-ms N] [--log LEVELS]\n"
+    "             [--journal FILE] [--tick-ms N] [--max-connections N] [--log LEVELS]\n"
     "             [--telemetry-dir DIR [--telemetry-max-mib N]]\n"
     "             [--twin [--speed N] [--ambient-c T]]\n"
     "       qeild --check-config FILE...\n"
@@ -37,6 +39,9 @@ constexpr const char* kUsage =
     "  --journal FILE          the settings journal (default /var/lib/qeil/settings.journal;\n"
     "                          with --twin, qeild.journal in the twin's root)\n"
     "  --tick-ms N             sampling period (default 100)\n"
+    "  --max-connections N     control connections open at once (default 64); more are\n"
+    "                          answered 503 and closed. Each connection must complete a\n"
+    "                          request within 10 s of opening or of its last answer.\n"
     "  --log LEVELS            'info', 'debug', 'agent=debug,api=trace', ...\n"
     "  --telemetry-dir DIR     write every sample to rotating gzip CSV files there\n"
     "                          (qeil-telemetry-<seq>.csv.gz; 'qeilctl telemetry export')\n"
@@ -51,7 +56,9 @@ constexpr const char* kUsage =
     "                          Exit status: 0 every file valid, 1 a file has problems, 2 usage.\n"
     "  --help                  show this text\n"
     "\n"
-    "SIGTERM and SIGINT stop qeild after restoring every setting it changed (exit status 0).\n";
+    "SIGTERM and SIGINT stop qeild after restoring every setting it changed (exit status 0).\n"
+    "Under systemd (Type=notify) it reports READY=1 once the socket is bound, WATCHDOG=1 at\n"
+    "half of $WATCHDOG_USEC, and STOPPING=1; packaging/qeild.service is the unit.\n";
 
 constexpr const char* kDefaultJournal = "/var/lib/qeil/settings.journal";
 
@@ -159,6 +166,7 @@ int serve(const qeil::QeildOptions& o) {
   qeil::ControlServerOptions so;
   so.socketPath = o.socketPath;
   so.socketGroup = o.socketGroup;
+  so.maxConnections = o.maxConnections;
   auto server = qeil::ControlServer::create(agent.value()->loop(), *agent.value(), so);
   if (!server.ok()) {
     fprintf(stderr, "qeild: %s\n", server.error().message());
@@ -168,7 +176,17 @@ int serve(const qeil::QeildOptions& o) {
   fprintf(stderr, "qeild: %s%s, %zu rails, %zu zones; control API on %s\n",
           board.value().name.c_str(), o.twin ? " (twin)" : "", board.value().rails.size(),
           board.value().zones.size(), o.socketPath.c_str());
+  // systemd (Type=notify): ready once the socket is bound, the watchdog fed from the loop.
+  auto notifier = qeil::SdNotifier::fromEnvironment();
+  if (!notifier.ok()) fprintf(stderr, "qeild: warning: %s\n", notifier.error().message());
+  qeil::SdNotifier notify = notifier.ok() ? std::move(notifier.value()) : qeil::SdNotifier();
+  qeil::Status sent = notify.send("READY=1\nSTATUS=serving the control API");
+  if (!sent.ok()) fprintf(stderr, "qeild: warning: %s\n", sent.error().message());
+  qeil::Timer watchdog(agent.value()->loop(), [&notify] { (void)notify.send("WATCHDOG=1"); });
+  if (notify.watchdogPeriodUs() > 0) (void)watchdog.start(notify.watchdogPeriodUs());
   qeil::Status s = agent.value()->run();
+  (void)notify.send("STOPPING=1");
+  watchdog.cancel();
   server.value().reset();
   if (!s.ok()) {
     fprintf(stderr, "qeild: %s\n", s.error().message());

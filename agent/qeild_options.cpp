@@ -47,6 +47,10 @@ Status valueOption(QeildOptions& o, const char* opt, const char* next) {
     if (!v.ok()) return v.error();
     o.ambientC = v.value();
     o.ambientSet = true;
+  } else if (strcmp(opt, "--max-connections") == 0) {
+    auto v = number(opt, next, 1.0, 4096.0);
+    if (!v.ok()) return v.error();
+    o.maxConnections = static_cast<int>(v.value());
   } else {
     auto v = number(opt, next, 1.0, 10000.0);  // --tick-ms
     if (!v.ok()) return v.error();
@@ -56,9 +60,18 @@ Status valueOption(QeildOptions& o, const char* opt, const char* next) {
 }
 
 bool takesValue(const char* opt) {
-  static const char* const kWithValue[] = {
-      "--board", "--root",      "--socket",  "--socket-group",  "--journal",          "--log",
-      "--speed", "--ambient-c", "--tick-ms", "--telemetry-dir", "--telemetry-max-mib"};
+  static const char* const kWithValue[] = {"--board",
+                                           "--root",
+                                           "--socket",
+                                           "--socket-group",
+                                           "--journal",
+                                           "--log",
+                                           "--speed",
+                                           "--ambient-c",
+                                           "--tick-ms",
+                                           "--telemetry-dir",
+                                           "--telemetry-max-mib",
+                                           "--max-connections"};
   for (const char* o : kWithValue) {
     if (strcmp(opt, o) == 0) return true;
   }

@@ -21,6 +21,7 @@ struct QeildOptions {
   double ambientC = 0.0;
   bool ambientSet = false;
   int tickMs = 100;
+  int maxConnections = 64;  // --max-connections: open control connections at once
   std::string logLevels;
   std::string telemetryDir;      // --telemetry-dir: gzip telemetry files there; empty: none
   double telemetryMaxMiB = 8.0;  // --telemetry-max-mib: the files' total size bound

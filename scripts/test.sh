@@ -68,6 +68,30 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   build/fuzz/tests/fuzz/board_config_fuzz -max_total_time=20 -timeout=10 \
   -artifact_prefix=build/fuzz/ "$corpus"
 
+step "libFuzzer: the control API's request handlers, 20 s (clang, ASan+UBSan)"
+cmake --build build/fuzz -j "$jobs" --target api_request_fuzz
+api_corpus=$(mktemp -d)
+trap 'rm -rf "$corpus" "$api_corpus"' EXIT
+mkdir "$api_corpus/seeds"
+# Seeds: byte 0 picks the method (0 GET, 1 POST, 2 PUT, 3 DELETE), the path ends at the first
+# newline, the rest is the body.
+printf '\000/v1/status' >"$api_corpus/seeds/status"
+printf '\000/metrics?x=1' >"$api_corpus/seeds/metrics"
+printf '\000/v1/plan' >"$api_corpus/seeds/plan"
+printf '\001/v1/workloads\n{"run": ["a"], "model": {"output_tokens": 100, "threads": 2}}' \
+  >"$api_corpus/seeds/run"
+printf '\001/v1/workloads\n{"attach": 1}' >"$api_corpus/seeds/attach"
+printf '\001/v1/workloads/1/progress\n{"tokens": 5}' >"$api_corpus/seeds/progress"
+printf '\002/v1/policy\n{"policy": "balanced", "power_cap_w": 5}' >"$api_corpus/seeds/policy"
+printf '\003/v1/workloads/1' >"$api_corpus/seeds/delete"
+# The target's twin writes its tree under $TMPDIR (removed with the corpus).
+mkdir "$api_corpus/tmp"
+TMPDIR="$api_corpus/tmp" \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions="$PWD/tests/fuzz/lsan.supp":print_suppressions=0 \
+  build/fuzz/tests/fuzz/api_request_fuzz -max_total_time=20 -timeout=10 \
+  -artifact_prefix=build/fuzz/ "$api_corpus/seeds"
+
 if [ "$arm64" -eq 1 ]; then
   step "arm64 cross build"
   build build/arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake \
