@@ -180,8 +180,9 @@ Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
     return Status();
   }
   Status s = solveWithinCap();
-  // Over the cap even at the lowest OPPs: that plan is still the best there is.
-  if (s.ok() || s.error().errnum() == ERANGE) {
+  // Over the cap even at the lowest OPPs: that plan is still the best there is. A baseline's
+  // plan is enforced as its rule made it (the anchors do not heed the model's constraints).
+  if (s.ok() || s.error().errnum() == ERANGE || baseline_) {
     solved_ = true;
     Status e = enforce(table, hal);
     if (s.ok()) s = e;

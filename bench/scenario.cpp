@@ -39,7 +39,7 @@ struct Args {
   bool defaultData = true;
   std::vector<std::string> boards;
   std::vector<std::string> configs;
-  int queries = 6;
+  int queries = 16;
   double load = 0.5;
   double ratePerHour = 0.0;
   uint64_t seed = 42;
@@ -393,7 +393,10 @@ std::string resultsSvg(const std::vector<Row>& rows, const std::vector<std::stri
       if (!r) continue;
       SvgSeries p{r->config, r == stock ? "#c0392b" : "#27ae60", {}, {}};
       SvgSeries t = p;
-      for (const TracePoint& tp : r->result.trace) {
+      // At most ~1500 points a line: the browser draws it at once.
+      const size_t every = r->result.trace.size() / 1500 + 1;
+      for (size_t i = 0; i < r->result.trace.size(); i += every) {
+        const TracePoint& tp = r->result.trace[i];
         p.x.push_back(tp.tS);
         p.y.push_back(tp.powerW);
         t.x.push_back(tp.tS);
@@ -523,7 +526,7 @@ int run(int argc, char** argv) {
   Args a;
   a.data = sharedDataPath("verify/gsm8k-gpt4o-mini-40.csv");
   if (!parseArgs(argc, argv, &a)) return 2;
-  setLogLevels("warn");  // the agent's info lines (moves, exits) would drown the tables
+  setLogLevels("error");  // the agent's lines (moves, exits, baselines' violated constraints)
   if (a.defaultData && access(a.data.c_str(), R_OK) != 0)
     return skipForMissingData("scenario", a.data);
   std::vector<verify::ReplayQuestion> data;
@@ -540,6 +543,13 @@ int run(int argc, char** argv) {
     if (a.configs.empty()) a.configs = {"stock", "qeil-no-csvet", "qeil"};
     a.stepUs = std::max<int64_t>(a.stepUs, 20000);
     a.tickMs = std::max<int64_t>(a.tickMs, 1000);
+  }
+  if (a.sweep) {
+    // Ten model variants per board: a smaller comparison per variant keeps it in minutes.
+    a.queries = std::min(a.queries, 2);
+    a.ambients.resize(1);
+    a.faults = false;
+    if (a.configs.empty()) a.configs = {"stock", "qeil-no-csvet", "qeil"};
   }
   const ModelArch* model = findModel(a.model);
   if (!model) {
@@ -688,7 +698,7 @@ int run(int argc, char** argv) {
   const std::string dir = a.resultsDir.empty() ? QEIL_SOURCE_DIR "/bench/results" : a.resultsDir;
   if (!a.quick || !a.resultsDir.empty()) {
     (void)system(("mkdir -p '" + dir + "'").c_str());
-    const std::string base = dir + "/scenario" + (a.quick ? "-quick" : "");
+    const std::string base = dir + "/scenario" + (a.quick ? "-quick" : a.sweep ? "-sweep" : "");
     writeFile(base + ".csv", resultsCsv(rows));
     writeFile(base + "-breakdown.csv", breakdownCsv(rows));
     writeFile(base + "-faults.csv", faultsCsv(rows));

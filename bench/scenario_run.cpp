@@ -228,7 +228,7 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
       case 2:
         if (cpuDev >= 0) {
           const CpuSet& cpus = board.devices[static_cast<size_t>(cpuDev)].cpus;
-          for (int c = 0; c < CpuSet::kMaxCpus && offlineCpu < 0; ++c) {
+          for (int c = 1; c < CpuSet::kMaxCpus; ++c) {  // cpu0 cannot go offline
             if (cpus.contains(c)) offlineCpu = c;
           }
           s = twin.setCpuOnline(offlineCpu, false);
@@ -236,12 +236,13 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
         }
         break;
       case 3: {
+        // The accelerator serving the query if it runs on one, else the board's first.
         std::string acc;
+        const WorkloadEntry* e = workload > 0 ? agent.workloads().find(workload) : nullptr;
+        if (e && e->device != "cpu" && twin.loseAccelerator(e->device).ok()) acc = e->device;
         for (const BoardDevice& d : board.devices) {
-          if (d.kind != HwDeviceKind::Cpu && twin.loseAccelerator(d.name).ok()) {
+          if (acc.empty() && d.kind != HwDeviceKind::Cpu && twin.loseAccelerator(d.name).ok())
             acc = d.name;
-            break;
-          }
         }
         f.note = acc.empty() ? "no accelerator on this board" : acc + " lost for good";
         break;
