@@ -326,11 +326,11 @@ std::string breakdownCsv(const std::vector<Row>& rows) {
 }
 
 std::string faultsCsv(const std::vector<Row>& rows) {
-  std::string out =
-      csvLine({"board", "ambient_c", "fault", "injected_s", "recovered", "recovery_s", "note"});
+  std::string out = csvLine(
+      {"board", "ambient_c", "fault", "injected", "injected_s", "recovered", "recovery_s", "note"});
   for (const Row& r : rows) {
     for (const FaultRecord& f : r.result.faults)
-      out += csvLine({r.board, num(r.ambientC), f.kind, num(f.injectedS),
+      out += csvLine({r.board, num(r.ambientC), f.kind, f.injected ? "yes" : "no", num(f.injectedS),
                       f.recovered ? "yes" : "no", num(f.recoveryS), f.note});
   }
   return out;
@@ -678,6 +678,10 @@ int run(int argc, char** argv) {
     if (r.config != "qeil+faults") continue;
     printf("\nfaults on %s (%.0f C, qeil):\n", r.board.c_str(), r.ambientC);
     for (const FaultRecord& f : r.result.faults) {
+      if (!f.injected) {
+        printf("  %-17s not injected: %s\n", f.kind.c_str(), f.note.c_str());
+        continue;
+      }
       ++injected;
       recovered += f.recovered ? 1 : 0;
       printf("  %-17s at %8.1f s: %s, back after %s s; %s\n", f.kind.c_str(), f.injectedS,

@@ -218,6 +218,7 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
             break;
           }
         }
+        f.injected = !nackRail.empty();
         f.note = nackRail.empty() ? "no I2C rail" : "rail " + nackRail + " NACKs for 5 s";
         break;
       }
@@ -244,6 +245,7 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
           if (acc.empty() && d.kind != HwDeviceKind::Cpu && twin.loseAccelerator(d.name).ok())
             acc = d.name;
         }
+        f.injected = !acc.empty();
         f.note = acc.empty() ? "no accelerator on this board" : acc + " lost for good";
         break;
       }
@@ -254,7 +256,10 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
         break;
       }
     }
-    if (!s.ok()) f.note += std::string(" (") + s.error().message() + ")";
+    if (!s.ok()) {
+      f.injected = false;
+      f.note += std::string(" (") + s.error().message() + ")";
+    }
     out.faults.push_back(f);
     openFault = &out.faults.back();
     restoreAtS = nowS + 5.0;

@@ -61,6 +61,7 @@ struct Breakdown {
 struct FaultRecord {
   std::string kind;
   double injectedS = 0.0;
+  bool injected = true;     // false: the board has nothing to inject it into
   bool recovered = false;   // the query being served at injection was answered
   double recoveryS = -1.0;  // until its workload ran again (0: it never stopped)
   std::string note;
