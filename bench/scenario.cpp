@@ -575,7 +575,7 @@ int run(int argc, char** argv) {
 
   std::vector<Row> rows;
   std::vector<std::string> boardNames;
-  Report report("scenario");
+  Report report(a.quick ? "scenario-quick" : a.sweep ? "scenario-sweep" : "scenario");
   for (const std::string& file : boardFiles()) {
     auto loaded = loadBoardFile(file);
     if (!loaded.ok()) {
@@ -709,8 +709,8 @@ int run(int argc, char** argv) {
     writeFile(base + "-runs.json", resultsJson(rows, command));
     writeFile(base + ".svg", resultsSvg(rows, boardNames, a));
     report.writeJson(dir);
-    printf("wrote %s.{csv,svg}, %s-{breakdown,faults}.csv, %s-runs.json, %s/scenario.json\n",
-           base.c_str(), base.c_str(), base.c_str(), dir.c_str());
+    printf("wrote %s.{csv,svg,json}, %s-{breakdown,faults}.csv, %s-runs.json\n", base.c_str(),
+           base.c_str(), base.c_str());
   }
   for (const Row& r : rows) {
     if (!r.result.ok) return 1;
