@@ -66,6 +66,23 @@ Result<std::unique_ptr<PlanManager>> PlanManager::create(const BoardSpec& board,
   return m;
 }
 
+void PlanManager::setPlanner(PlannerKind kind) {
+  switch (kind) {
+    case PlannerKind::Pgsam:
+      baseline_.reset();
+      break;
+    case PlannerKind::Stock:
+      baseline_ = std::make_unique<scheduler::StockPlanner>(*model_);
+      break;
+    case PlannerKind::GreedyV1:
+      baseline_ = std::make_unique<scheduler::GreedyV1Planner>(*model_);
+      break;
+    case PlannerKind::EasLike:
+      baseline_ = std::make_unique<scheduler::EasLikePlanner>(*model_);
+      break;
+  }
+}
+
 int PlanManager::buildProblem(const WorkloadTable& table) {
   scheduler::PlanningProblem p;
   int n = 0;
@@ -89,7 +106,7 @@ int PlanManager::buildProblem(const WorkloadTable& table) {
 Status PlanManager::solveWithinCap() {
   pgsam_->setPolicy(policy_.policy);
   for (int step = 0; step <= kCapSteps; ++step) {
-    Status s = pgsam_->solve(problem_, &plan_);
+    Status s = baseline_ ? baseline_->solve(problem_, &plan_) : pgsam_->solve(problem_, &plan_);
     if (!s.ok()) return s;
     const energy::Evaluation& ev = plan_.evaluation;
     const double meanW = ev.horizonS > 0.0 ? ev.energyJ / ev.horizonS : 0.0;
@@ -163,8 +180,9 @@ Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
     return Status();
   }
   Status s = solveWithinCap();
-  // Over the cap even at the lowest OPPs: that plan is still the best there is.
-  if (s.ok() || s.error().errnum() == ERANGE) {
+  // Over the cap even at the lowest OPPs: that plan is still the best there is. A baseline's
+  // plan is enforced as its rule made it (the anchors do not heed the model's constraints).
+  if (s.ok() || s.error().errnum() == ERANGE || baseline_) {
     solved_ = true;
     Status e = enforce(table, hal);
     if (s.ok()) s = e;

@@ -10,6 +10,7 @@
 #include "hal/board_spec.h"
 #include "hal/clock.h"
 #include "hal/result.h"
+#include "scheduler/baselines.h"
 #include "scheduler/explain.h"
 #include "scheduler/pgsam.h"
 #include "scheduler/problem.h"
@@ -21,6 +22,10 @@ struct PlanPolicy {
   scheduler::Policy policy = scheduler::Policy::Balanced;
   double powerCapW = 0.0;  // mean board power over the horizon; 0: no cap
 };
+
+// Which planner a PlanManager solves with: PGSAM (qeild's own), or one of MODEL.md §8's
+// baselines (scheduler/baselines.h), for benches comparing qeild's enforcement under each.
+enum class PlannerKind { Pgsam, Stock, GreedyV1, EasLike };
 
 // Parses "energy-first", "latency-first", "balanced"; false for anything else.
 bool parsePolicy(const char* name, scheduler::Policy* out);
@@ -47,6 +52,8 @@ class PlanManager {
   Status replan(WorkloadTable& table, BoardHal& hal);
 
   void setPolicy(const PlanPolicy& p) { policy_ = p; }
+  // Solves with `kind` from the next replan() on (PGSAM by default).
+  void setPlanner(PlannerKind kind);
   const PlanPolicy& policy() const { return policy_; }
   bool hasPlan() const { return planned_ > 0 && solved_; }
   const scheduler::Plan& plan() const { return plan_; }
@@ -76,6 +83,7 @@ class PlanManager {
   energy::SocSpec soc_;
   std::unique_ptr<energy::EnergyModel> model_;
   std::unique_ptr<scheduler::Pgsam> pgsam_;
+  std::unique_ptr<scheduler::Planner> baseline_;  // set: solves instead of PGSAM
   PlanPolicy policy_;
   scheduler::PlanningProblem problem_;
   scheduler::Plan plan_;

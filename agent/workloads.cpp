@@ -40,7 +40,9 @@ class TwinLauncher : public WorkloadLauncher {
     return Status();
   }
   Status stop(WorkloadEntry& w) override {
-    if (w.launcherId < 0 || twin_.workload(w.launcherId).state != WorkloadState::Running)
+    // A finished workload's twin slot may run another one by now (the twin reuses it).
+    if (w.launcherId < 0 || twin_.workloadPid(w.launcherId) != w.pid ||
+        twin_.workload(w.launcherId).state != WorkloadState::Running)
       return Status();
     return twin_.crashWorkload(w.launcherId);
   }

@@ -750,9 +750,16 @@ void BoardTwin::shutdown(int zone) {
 
 Result<int> BoardTwin::addWorkload(const LlmWorkloadSpec& spec) {
   const char* name = spec.name.c_str();
+  // Full: the oldest finished workload's slot (and id) is reused.
+  size_t reuse = workloads_.size();
   if (workloads_.size() >= twin::kMaxWorkloads) {
-    return Error::make(ENOSPC, "workload '%s': the twin runs at most %zu", name,
-                       twin::kMaxWorkloads);
+    for (size_t i = 0; i < workloads_.size() && reuse == workloads_.size(); ++i) {
+      if (workloads_[i].state != WorkloadState::Running) reuse = i;
+    }
+    if (reuse == workloads_.size()) {
+      return Error::make(ENOSPC, "workload '%s': the twin runs at most %zu", name,
+                         twin::kMaxWorkloads);
+    }
   }
   if (!(spec.params > 0.0) || !(spec.bitsPerWeight > 0.0) || spec.layers <= 0 ||
       spec.threads <= 0 || spec.promptTokens < 0 || spec.outputTokens < 0 || spec.kvWidth < 0 ||
@@ -793,6 +800,11 @@ Result<int> BoardTwin::addWorkload(const LlmWorkloadSpec& spec) {
   w.cpusetPaths = std::move(paths.value());
   w.prefillDone = spec.promptTokens <= 0;
   updateWorkloadCpus(w);
+  if (reuse < workloads_.size()) {
+    tree_->removeProcess(workloads_[reuse].spec.cgroup, workloads_[reuse].pid);
+    workloads_[reuse] = std::move(w);
+    return static_cast<int>(reuse);
+  }
   workloads_.push_back(std::move(w));
   return static_cast<int>(workloads_.size()) - 1;
 }

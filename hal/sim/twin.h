@@ -97,7 +97,9 @@ class BoardTwin final : public I2cBusProvider {
 
   // ---- workloads ----
   // Starts a workload now; returns its id. Creates its cgroup when missing and lists its pid
-  // there. Allocates (not for the sampling path).
+  // there. Allocates (not for the sampling path). At most kMaxWorkloads at a time: when every
+  // slot is taken, the first finished (done or crashed) workload's slot and id are reused (its
+  // pid changes: compare workloadPid() to tell), so long runs can start any number in turn.
   Result<int> addWorkload(const LlmWorkloadSpec& spec);
   WorkloadStatus workload(int id) const;
   size_t workloadCount() const { return workloads_.size(); }
