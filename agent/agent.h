@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -8,10 +9,12 @@
 
 #include "agent/board_hal.h"
 #include "agent/event_loop.h"
+#include "agent/faults.h"
 #include "agent/planning.h"
 #include "agent/telemetry_ring.h"
 #include "agent/workloads.h"
 #include "hal/board_spec.h"
+#include "hal/linux/cpu_online.h"
 #include "hal/linux/journal.h"
 #include "hal/result.h"
 #include "hal/sim/sim_clock.h"
@@ -45,17 +48,28 @@ struct RailState {
   bool valid = false;
   double energyJ = 0.0;
   int64_t lastValidNs = -1;
+  // Its monitor stopped answering: powerW is the energy model's estimate (valid stays true)
+  // while the monitor re-probes the chip with backoff (hal/sensor_health.h).
+  bool estimated = false;
 };
 
 struct ZoneState {
   double tempC = 0.0;
   bool valid = false;
+  bool estimated = false;  // a frozen or unreadable sensor: the model's RC estimate
+  bool inMargin = false;   // within the model's thermal margin of its passive trip
 };
 
 struct DeviceState {
   uint64_t curHz = 0;
   bool valid = false;
+  // Offline (every CPU of a cluster offline) or Lost (an accelerator's devfreq node gone).
+  scheduler::DeviceHealth health = scheduler::DeviceHealth::Ok;
 };
+
+// Why the agent re-planned last, and how often each trigger fired.
+enum class ReplanTrigger { None, Workloads, Period, Policy, ThermalMargin, Fault, Drift, Count };
+const char* replanTriggerName(ReplanTrigger t);
 
 // The daemon core (issue 7): builds the board's HAL objects over a root (the real one, or a board
 // twin's tree), samples every rail, zone and frequency domain each tick into a fixed ring of
@@ -109,6 +123,14 @@ class Agent {
   // kReplanPeriodMs while workloads are planned.
   Status replan();
   static constexpr int64_t kReplanPeriodMs = 5000;
+  // Fault handling and event triggers (agent/faults.h): a re-plan is asked for in the tick that
+  // detects the event and made at the end of that same tick.
+  void requestReplan(ReplanTrigger why);
+  ReplanTrigger lastTrigger() const { return lastTrigger_; }
+  uint64_t triggerCount(ReplanTrigger t) const { return triggerCounts_[static_cast<size_t>(t)]; }
+  int64_t lastReplanNs() const { return lastPlanNs_; }
+  uint64_t faultEvents() const { return faultEvents_; }
+  double driftResidualW() const { return drift_.residualW(); }
   // Start-up notes (a monitor that did not answer yet, what recover() restored).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -118,10 +140,16 @@ class Agent {
   Status checkCapacity() const;
   Status startLoop();
   void sampleRails(int64_t nowNs);
-  void sampleZones();
+  void sampleZones(int64_t nowNs);
+  std::string launcherDeviceFor(const WorkloadEntry& e) const;
   void sampleDevices();
   void onHangup();
   void replanIfDue(int64_t nowNs);
+  void initFaults();
+  void estimateDevices();
+  double estimateRailW(size_t r) const;
+  void checkDevices();
+  void checkTriggers(int64_t nowNs);
 
   BoardSpec board_;
   AgentOptions options_;
@@ -152,6 +180,25 @@ class Agent {
   std::unique_ptr<Clock> realClock_;
   uint64_t ticks_ = 0;
   int64_t startNs_ = 0;
+  // Fault handling (agent/faults.h); sized at init, nothing allocated per tick.
+  bool haveSoc_ = false;
+  energy::SocSpec soc_;
+  std::vector<FrozenSensorDetector> zoneWatch_;
+  std::vector<uint32_t> railDevices_;  // per rail: the devices it carries (sub-rails' too)
+  std::vector<double> railBaseW_;
+  std::array<double, energy::kMaxDevices> activeCores_{};
+  std::array<double, energy::kMaxDevices> deviceEstW_{};   // the model's power per device
+  std::array<double, energy::kMaxDevices> deviceHeatW_{};  // with a measured rail's excess
+  std::array<double, kAgentMaxZones> zoneTempC_{};
+  std::array<int, energy::kMaxDevices> plannedOpp_{};
+  ThermalMarginWatch margin_;
+  DriftWatch drift_;
+  std::unique_ptr<CpuOnline> cpuOnline_;
+  ReplanTrigger pending_ = ReplanTrigger::None;
+  ReplanTrigger lastTrigger_ = ReplanTrigger::None;
+  std::array<uint64_t, static_cast<size_t>(ReplanTrigger::Count)> triggerCounts_{};
+  uint64_t faultEvents_ = 0;
+  int64_t lastTickNs_ = -1;
 };
 
 }  // namespace qeil

@@ -63,6 +63,9 @@ Result<std::unique_ptr<PlanManager>> PlanManager::create(const BoardSpec& board,
   auto pgsam = scheduler::Pgsam::create(*m->model_, clock, config);
   if (!pgsam.ok()) return pgsam.error();
   m->pgsam_ = std::move(pgsam.value());
+  m->context_ = std::make_unique<scheduler::PlanningContext>(*m->model_);
+  m->health_.fill(scheduler::DeviceHealth::Ok);
+  m->thermalCap_.fill(-1);
   return m;
 }
 
@@ -70,7 +73,9 @@ int PlanManager::buildProblem(const WorkloadTable& table) {
   scheduler::PlanningProblem p;
   int n = 0;
   for (const WorkloadEntry& e : table.entries()) {
-    if (!e.used || e.state != WorkloadState::Running || e.origin != WorkloadOrigin::Run) continue;
+    if (!e.used || e.state != WorkloadState::Running || e.origin != WorkloadOrigin::Run ||
+        e.stopping)
+      continue;
     if (static_cast<size_t>(n) >= energy::kMaxWorkloads) break;
     const energy::TransformerDesc d = describe(e.model);
     p.phases.push_back(energy::prefillPhase(d, n));
@@ -79,9 +84,16 @@ int PlanManager::buildProblem(const WorkloadTable& table) {
     ids_[static_cast<size_t>(n)] = e.id;
     ++n;
   }
+  for (size_t d = 0; d < soc_.devices.size(); ++d) {
+    p.devices[d].health = health_[d];
+    p.devices[d].maxOpp = thermalCap_[d];
+  }
   // Start from the last plan where the workloads are the same ones.
-  if (solved_ && n == planned_ && plan_.placement.size() == p.phases.size())
-    p.current = plan_.placement;
+  bool same = solved_ && n == planned_ && plan_.placement.size() == p.phases.size();
+  for (int w = 0; same && w < n; ++w)
+    same = ids_[static_cast<size_t>(w)] == lastIds_[static_cast<size_t>(w)];
+  if (same) p.current = plan_.placement;
+  lastIds_ = ids_;
   problem_ = p;
   return n;
 }
@@ -108,6 +120,88 @@ Status PlanManager::solveWithinCap() {
   const double meanW = plan_.evaluation.energyJ / plan_.evaluation.horizonS;
   return Error::make(ERANGE, "power cap %.2f W: the lowest OPPs still draw %.2f W on average",
                      policy_.powerCapW, meanW);
+}
+
+void PlanManager::plannedActivity(std::array<double, energy::kMaxDevices>* activeCores) const {
+  activeCores->fill(0.0);
+  if (!hasPlan()) return;
+  for (int w = 0; w < planned_; ++w) {
+    const size_t i = static_cast<size_t>(2 * w + 1);
+    const energy::PhasePlacement& pp = plan_.placement[i];
+    if (pp.device < 0) continue;
+    const size_t d = static_cast<size_t>(pp.device);
+    const int cores = pp.cores > 0 ? pp.cores : soc_.devices[d].cores;
+    (*activeCores)[d] += cores * plan_.evaluation.phases[i].dasi;
+  }
+  for (size_t d = 0; d < soc_.devices.size(); ++d)
+    (*activeCores)[d] = std::min((*activeCores)[d], static_cast<double>(soc_.devices[d].cores));
+}
+
+void PlanManager::plannedTopOpp(std::array<int, energy::kMaxDevices>* opp) const {
+  opp->fill(-1);
+  if (!hasPlan()) return;
+  for (const energy::PhasePlacement& pp : plan_.placement) {
+    if (pp.device >= 0) (*opp)[pp.device] = std::max((*opp)[pp.device], pp.opp);
+  }
+}
+
+// Whether a workload's decode moving from device `from` to `device` restarts it (CPU clusters
+// are one "cpu" to the launcher: a change of cluster is a cpuset write).
+bool PlanManager::restartNeeded(int device, int from) const {
+  if (device == from || device < 0 || from < 0) return false;
+  const bool cpuTo = soc_.devices[device].kind == energy::DeviceKind::CpuCluster;
+  const bool cpuFrom = soc_.devices[from].kind == energy::DeviceKind::CpuCluster;
+  return !(cpuTo && cpuFrom);
+}
+
+// The move hysteresis (planning.h, kMoveHysteresis). Allocation-free.
+bool PlanManager::keepRunningPlacement() {
+  const energy::Placement& cur = problem_.current;
+  if (cur.size() != plan_.placement.size() || cur.empty()) return false;
+  double costJ = 0.0;
+  double costS = 0.0;
+  bool moves = false;
+  for (int w = 0; w < planned_; ++w) {
+    const size_t decode = static_cast<size_t>(2 * w + 1);
+    if (!restartNeeded(plan_.placement[decode].device, cur[decode].device)) continue;
+    moves = true;
+    const energy::PhaseResult& prefill = plan_.evaluation.phases[decode - 1];
+    costJ += prefill.energyJ;
+    costS += prefill.endS - prefill.startS;
+  }
+  if (!moves) return false;
+  for (size_t i = 0; i < cur.size(); ++i) {
+    const int d = cur[i].device;
+    if (d < 0 || !context_->usable(problem_, static_cast<int>(i), d) ||
+        cur[i].opp > context_->topOpp(problem_, d))
+      return false;
+  }
+  const scheduler::Objectives now = context_->assess(problem_, cur, &currentEval_);
+  if (!now.feasible) return false;
+  const scheduler::Objectives& next = plan_.objectives;
+  const double gainJ = now.energyJ - next.energyJ;
+  const double gainS = now.latencyS - next.latencyS;
+  bool move = false;
+  switch (policy_.policy) {
+    case scheduler::Policy::EnergyFirst:
+      move = gainJ > costJ + kMoveHysteresis * now.energyJ;
+      break;
+    case scheduler::Policy::LatencyFirst:
+      move = gainS > costS + kMoveHysteresis * now.latencyS;
+      break;
+    case scheduler::Policy::Balanced: {
+      const double e = now.energyJ > 0.0 ? now.energyJ : 1.0;
+      const double l = now.latencyS > 0.0 ? now.latencyS : 1.0;
+      move = gainJ / e + gainS / l > costJ / e + costS / l + kMoveHysteresis;
+      break;
+    }
+  }
+  if (move) return false;
+  plan_.placement = cur;
+  plan_.objectives = now;
+  plan_.evaluation = currentEval_;
+  ++movesKept_;
+  return true;
 }
 
 bool PlanManager::cpusetEnforced(int id, int device) const {
@@ -166,6 +260,8 @@ Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
   // Over the cap even at the lowest OPPs: that plan is still the best there is.
   if (s.ok() || s.error().errnum() == ERANGE) {
     solved_ = true;
+    if (s.ok() && keepRunningPlacement())
+      QEIL_LOG(logPlan, Info, "re-plan: keeping the running placement (a move would not pay)");
     Status e = enforce(table, hal);
     if (s.ok()) s = e;
   }

@@ -54,9 +54,19 @@ class TwinLauncher : public WorkloadLauncher {
   }
   Status move(WorkloadEntry& w, const std::string& device) override {
     if (w.launcherId < 0) return Error::make(EINVAL, "workload %d: not started here", w.id);
-    const WorkloadStatus st = twin_.workload(w.launcherId);
     Status s = twin_.crashWorkload(w.launcherId);
     if (!s.ok()) return s;
+    return respawn(w, device);
+  }
+  Status restart(WorkloadEntry& w) override {
+    if (w.launcherId < 0) return Error::make(EINVAL, "workload %d: not started here", w.id);
+    return respawn(w, w.device);
+  }
+
+ private:
+  // A new simulated process on `device` for the tokens the ended one had left.
+  Status respawn(WorkloadEntry& w, const std::string& device) {
+    const WorkloadStatus st = twin_.workload(w.launcherId);
     w.tokensBefore += st.totalTokens;
     const int left = w.model.outputTokens - st.tokensGenerated;
     WorkloadEntry next = w;
@@ -73,10 +83,10 @@ class TwinLauncher : public WorkloadLauncher {
     w.launcherId = id.value();
     w.pid = twin_.workloadPid(id.value());
     w.device = device;
+    w.state = WorkloadState::Running;
     return Status();
   }
 
- private:
   BoardTwin& twin_;
   CpuPlacement& placement_;
   const BoardSpec& board_;
@@ -187,7 +197,32 @@ class ProcessLauncher : public WorkloadLauncher {
     return start(w);
   }
 
-  void poll(WorkloadEntry& w, int64_t) override {
+  Status restart(WorkloadEntry& w) override {
+    Status s = start(w);
+    if (s.ok()) w.state = WorkloadState::Running;
+    return s;
+  }
+
+  bool beginStop(WorkloadEntry& w, int64_t nowNs) override {
+    if (w.origin != WorkloadOrigin::Run || w.state != WorkloadState::Running || w.pid <= 0)
+      return true;
+    kill(w.pid, SIGTERM);
+    w.stopping = true;
+    w.stopSinceNs = nowNs;
+    return false;
+  }
+
+  void poll(WorkloadEntry& w, int64_t nowNs) override {
+    if (w.stopping) {
+      int status = 0;
+      if (waitpid(w.pid, &status, WNOHANG) == w.pid) {
+        record(w, status);
+        w.stopping = false;
+      } else if (nowNs - w.stopSinceNs >= static_cast<int64_t>(killAfterMs_) * kNsPerMs) {
+        kill(w.pid, SIGKILL);  // reaped by the next poll
+      }
+      return;
+    }
     if (w.state != WorkloadState::Running || w.pid <= 0) return;
     if (w.origin == WorkloadOrigin::Attach) {
       if (kill(w.pid, 0) != 0 && errno == ESRCH) w.state = WorkloadState::Done;
@@ -319,10 +354,37 @@ Result<int> WorkloadTable::attach(pid_t pid, int64_t nowNs) {
 Status WorkloadTable::stop(int id) {
   WorkloadEntry* e = findMutable(id);
   if (!e) return Error::make(ENOENT, "workload %d: no such workload", id);
-  Status s = e->origin == WorkloadOrigin::Run ? launcher_.stop(*e) : Status();
-  if (!s.ok()) return s;
+  if (e->stopping) return Status();
+  if (e->origin == WorkloadOrigin::Run && !launcher_.beginStop(*e, lastPollNs_)) {
+    ++generation_;  // no longer planned
+    return Status();
+  }
   *e = WorkloadEntry();
   ++generation_;
+  return Status();
+}
+
+bool WorkloadTable::stopping(int id) const {
+  const WorkloadEntry* e = find(id);
+  return e && e->stopping;
+}
+
+Status WorkloadTable::restartOne(WorkloadEntry& e, const std::string& device, int64_t nowNs) {
+  ++e.restarts;
+  e.nextRestartNs = nowNs + (kRestartBackoffMs << (e.restarts - 1)) * kNsPerMs;
+  const std::string from = e.device;
+  e.device = device;
+  Status s = launcher_.restart(e);
+  if (!s.ok()) {
+    e.device = from;
+    QEIL_LOG(logWorkloads, Warn, "workload %d: restart %d of %d on %s: %s", e.id, e.restarts,
+             kMaxRestarts, device.c_str(), s.error().message());
+    return s;
+  }
+  ++generation_;
+  ++restartsDone_;
+  QEIL_LOG(logWorkloads, Info, "workload %d: restarted on %s (restart %d of %d), pid %d", e.id,
+           device.c_str(), e.restarts, kMaxRestarts, static_cast<int>(e.pid));
   return Status();
 }
 
@@ -369,8 +431,19 @@ Status WorkloadTable::moveTo(int id, const std::string& device) {
 }
 
 void WorkloadTable::poll(int64_t nowNs) {
+  lastPollNs_ = nowNs;
   for (WorkloadEntry& e : entries_) {
-    if (!e.used || e.state != WorkloadState::Running) continue;
+    if (!e.used) continue;
+    if (e.stopping) {
+      launcher_.poll(e, nowNs);
+      if (!e.stopping) {
+        QEIL_LOG(logWorkloads, Info, "workload %d (pid %d): stopped", e.id,
+                 static_cast<int>(e.pid));
+        e = WorkloadEntry();
+      }
+      continue;
+    }
+    if (e.state != WorkloadState::Running) continue;
     launcher_.poll(e, nowNs);
     if (e.state != WorkloadState::Running) {
       ++generation_;

@@ -1,0 +1,192 @@
+// The agent's fault handling on the rk3588 twin, tick by tick (no threads): a rail whose INA
+// NACKs is estimated by the model and measured again when it answers; a frozen zone sensor is
+// estimated; a CPU cluster going offline and a lost accelerator leave the plan in the tick that
+// sees them; a crashed twin workload restarts in that tick for the tokens it had left.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "agent/agent.h"
+#include "tests/unit/agent/agent_fixture.h"
+
+namespace qeil {
+namespace {
+
+class AgentFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AgentOptions o;
+    o.speed = 0.0;
+    ASSERT_TRUE(t_.start(o));
+  }
+  Agent& agent() { return *t_.agent; }
+  void ticks(int n) {
+    for (int i = 0; i < n; ++i)
+      agent().tick();
+  }
+  int run(const char* name, int threads, const char* device = "") {
+    LlmWorkloadSpec m = defaultLlmDescriptor();
+    m.outputTokens = 1000000;
+    m.threads = threads;
+    auto id = agent().workloads().run({name}, m, device, agent().clock().nowNs());
+    EXPECT_TRUE(id.ok()) << (id.ok() ? "" : id.error().message());
+    return id.ok() ? id.value() : -1;
+  }
+  const WorkloadEntry& entry(int id) { return *agent().workloads().find(id); }
+  int deviceIndex(const std::string& name) { return indexByName(t_.board.devices, name); }
+
+  test::TwinAgent t_{"rk3588.cfg"};
+};
+
+TEST_F(AgentFaults, ANackingRailIsEstimatedThenMeasuredAgain) {
+  run("llm", 4);
+  ticks(50);
+  ASSERT_FALSE(agent().rails()[0].estimated);
+  const double measuredW = agent().rails()[0].powerW;
+  const uint64_t faults = agent().faultEvents();
+  ASSERT_TRUE(t_.twin->setRailNack("VIN_5V", true).ok());
+  agent().tick();
+  const RailState& r = agent().rails()[0];
+  EXPECT_TRUE(r.estimated);
+  EXPECT_TRUE(r.valid);
+  // The model's estimate of the same board, same load: within 40 % of what was measured (no
+  // VRM loss or DRAM traffic in the estimate).
+  EXPECT_NEAR(r.powerW, measuredW, 0.4 * measuredW);
+  EXPECT_GT(agent().faultEvents(), faults);
+  EXPECT_EQ(agent().lastTrigger(), ReplanTrigger::Fault);
+  EXPECT_GT(agent().boardEnergyJ(), 0.0);
+  // Re-probed with backoff: 30 s of NACKs cost far fewer probes than 300 ticks.
+  const PowerMonitor& monitor = *agent().hal().monitors[0];
+  const uint64_t probes = monitor.health().probes;
+  ticks(300);
+  EXPECT_TRUE(agent().rails()[0].estimated);
+  EXPECT_LT(monitor.health().probes - probes, 15u);
+  ASSERT_TRUE(t_.twin->setRailNack("VIN_5V", false).ok());
+  int back = 0;
+  while (agent().rails()[0].estimated && back < 400) {  // the backoff is at most 30 s
+    agent().tick();
+    ++back;
+  }
+  EXPECT_FALSE(agent().rails()[0].estimated);
+  EXPECT_LE(back, 310);
+  EXPECT_NEAR(agent().rails()[0].powerW, t_.twin->railPowerW(0), 0.5);
+}
+
+TEST_F(AgentFaults, AFrozenSensorUnderALoadChangeIsEstimated) {
+  ticks(30);  // idle board
+  // Every device zone's sensor freezes; then a workload arrives and the plan puts it somewhere:
+  // that zone's power rises (the model's view), its sensor does not move.
+  for (const BoardZone& bz : t_.board.zones)
+    ASSERT_TRUE(t_.twin->setSensorStuck(bz.name, true).ok());
+  PlanPolicy fast;
+  fast.policy = scheduler::Policy::LatencyFirst;
+  agent().planner()->setPolicy(fast);
+  const int id = run("llm", 4);
+  agent().tick();
+  const int d = deviceIndex(entry(id).plannedDevice);
+  ASSERT_GE(d, 0);
+  const int z = indexByName(t_.board.zones, t_.board.devices[static_cast<size_t>(d)].thermalZone);
+  ASSERT_GE(z, 0);
+  const double frozenC = agent().zones()[static_cast<size_t>(z)].tempC;
+  int n = 0;
+  // A small accelerator warms its zone slowly (the NPU: a few hundred mW, R C = 40 s): the
+  // model's 1 K takes tens of seconds there.
+  while (!agent().zones()[static_cast<size_t>(z)].estimated && n < 900) {
+    agent().tick();
+    ++n;
+  }
+  ASSERT_TRUE(agent().zones()[static_cast<size_t>(z)].estimated)
+      << "not detected in 90 s; planned on " << entry(id).plannedDevice << " " << frozenC << " "
+      << agent().zones()[static_cast<size_t>(z)].tempC << " " << t_.twin->dieTempC(z);
+  EXPECT_GE(n, FrozenSensorDetector::kMinSamples - 2);
+  ticks(100);
+  // The estimate follows the heat the sensor no longer shows, towards the twin's truth.
+  const double estC = agent().zones()[static_cast<size_t>(z)].tempC;
+  const double truthC = t_.twin->dieTempC(z);
+  EXPECT_GT(estC, frozenC + 1.0);
+  EXPECT_LT(std::fabs(estC - truthC), std::fabs(frozenC - truthC));
+  for (const BoardZone& bz : t_.board.zones)
+    ASSERT_TRUE(t_.twin->setSensorStuck(bz.name, false).ok());
+  ticks(2);
+  EXPECT_FALSE(agent().zones()[static_cast<size_t>(z)].estimated);
+}
+
+TEST_F(AgentFaults, ACpuClusterGoingOfflineIsLeftInTheSameTick) {
+  const int a = run("llm-a", 2);
+  const int b = run("llm-b", 2);
+  ticks(20);
+  ASSERT_TRUE(agent().planner() && agent().planner()->hasPlan());
+  // Offline the cluster one of them is planned on (a CPU cluster, not cpu0's).
+  int victim = -1;
+  for (int id : {a, b}) {
+    const int d = deviceIndex(entry(id).plannedDevice);
+    if (d >= 0 && t_.board.devices[static_cast<size_t>(d)].kind == HwDeviceKind::Cpu &&
+        !t_.board.devices[static_cast<size_t>(d)].cpus.contains(0))
+      victim = d;
+  }
+  if (victim < 0) victim = deviceIndex("a76_1");
+  const BoardDevice& dev = t_.board.devices[static_cast<size_t>(victim)];
+  for (int c = 0; c < CpuSet::kMaxCpus; ++c) {
+    if (dev.cpus.contains(c)) {
+      ASSERT_TRUE(t_.twin->setCpuOnline(c, false).ok());
+    }
+  }
+  const uint64_t replans = agent().planner()->replans();
+  agent().tick();
+  EXPECT_EQ(agent().devices()[static_cast<size_t>(victim)].health,
+            scheduler::DeviceHealth::Offline);
+  EXPECT_GT(agent().planner()->replans(), replans);
+  EXPECT_EQ(agent().lastTrigger(), ReplanTrigger::Fault);
+  for (int id : {a, b}) {
+    EXPECT_NE(entry(id).plannedDevice, dev.name);
+    EXPECT_EQ(entry(id).state, WorkloadState::Running);
+  }
+  // Back online: available again.
+  for (int c = 0; c < CpuSet::kMaxCpus; ++c) {
+    if (dev.cpus.contains(c)) {
+      ASSERT_TRUE(t_.twin->setCpuOnline(c, true).ok());
+    }
+  }
+  agent().tick();
+  EXPECT_EQ(agent().devices()[static_cast<size_t>(victim)].health, scheduler::DeviceHealth::Ok);
+}
+
+TEST_F(AgentFaults, ALostAcceleratorsWorkloadRestartsElsewhereInTheSameTick) {
+  const int id = run("llm-npu", 4, "npu");
+  ticks(1);
+  ASSERT_EQ(entry(id).device, std::string("npu"));
+  // Wherever the plan keeps it, lose the accelerator it runs on now (if the plan moved it to
+  // the CPU, lose the NPU anyway: it must not come back there).
+  const std::string onNow = entry(id).device;
+  const std::string lost = onNow == "cpu" ? "npu" : onNow;
+  const uint64_t tokens = entry(id).tokens;
+  ASSERT_TRUE(t_.twin->loseAccelerator(lost).ok());
+  agent().tick();
+  const int d = deviceIndex(lost);
+  EXPECT_EQ(agent().devices()[static_cast<size_t>(d)].health, scheduler::DeviceHealth::Lost);
+  EXPECT_EQ(entry(id).state, WorkloadState::Running);
+  EXPECT_NE(entry(id).device, lost);
+  EXPECT_NE(entry(id).plannedDevice, lost);
+  ticks(10);
+  EXPECT_EQ(entry(id).state, WorkloadState::Running);
+  EXPECT_GT(entry(id).tokens, tokens);
+}
+
+TEST_F(AgentFaults, ACrashedWorkloadRestartsInTheSameTickWithTheTokensLeft) {
+  const int id = run("llm", 4);
+  ticks(20);
+  const uint64_t tokens = entry(id).tokens;
+  ASSERT_GT(tokens, 0u);
+  const std::string device = entry(id).device;
+  ASSERT_TRUE(t_.twin->crashWorkload(entry(id).launcherId).ok());
+  agent().tick();
+  EXPECT_EQ(entry(id).state, WorkloadState::Running);
+  EXPECT_EQ(entry(id).restarts, 1);
+  EXPECT_EQ(entry(id).device, device);
+  EXPECT_GE(entry(id).tokens, tokens);  // the tokens before the crash still count
+  ticks(10);
+  EXPECT_GT(entry(id).tokens, tokens);
+}
+
+}  // namespace
+}  // namespace qeil
