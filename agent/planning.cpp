@@ -154,29 +154,37 @@ bool PlanManager::restartNeeded(int device, int from) const {
   return !(cpuTo && cpuFrom);
 }
 
-// The move hysteresis (planning.h, kMoveHysteresis). Allocation-free.
+// The move hysteresis (planning.h, kMoveHysteresis): the alternative to the new plan is the
+// same plan with every workload the last plan placed (arrivals included) left where it runs.
+// Allocation-free.
 bool PlanManager::keepRunningPlacement() {
-  const energy::Placement& cur = problem_.current;
-  if (cur.size() != plan_.placement.size() || cur.empty()) return false;
+  running_ = plan_.placement;
   double costJ = 0.0;
   double costS = 0.0;
   bool moves = false;
   for (int w = 0; w < planned_; ++w) {
+    const Placed* was = nullptr;
+    for (const Placed& p : placed_) {
+      if (p.id == ids_[static_cast<size_t>(w)] && p.id != 0) was = &p;
+    }
+    if (!was) continue;
     const size_t decode = static_cast<size_t>(2 * w + 1);
-    if (!restartNeeded(plan_.placement[decode].device, cur[decode].device)) continue;
+    if (!restartNeeded(plan_.placement[decode].device, was->decode.device)) continue;
     moves = true;
+    running_[decode - 1] = was->prefill;
+    running_[decode] = was->decode;
     const energy::PhaseResult& prefill = plan_.evaluation.phases[decode - 1];
     costJ += prefill.energyJ;
     costS += prefill.endS - prefill.startS;
   }
   if (!moves) return false;
-  for (size_t i = 0; i < cur.size(); ++i) {
-    const int d = cur[i].device;
+  for (size_t i = 0; i < running_.size(); ++i) {
+    const int d = running_[i].device;
     if (d < 0 || !context_->usable(problem_, static_cast<int>(i), d) ||
-        cur[i].opp > context_->topOpp(problem_, d))
+        running_[i].opp > context_->topOpp(problem_, d))
       return false;
   }
-  const scheduler::Objectives now = context_->assess(problem_, cur, &currentEval_);
+  const scheduler::Objectives now = context_->assess(problem_, running_, &currentEval_);
   if (!now.feasible) return false;
   const scheduler::Objectives& next = plan_.objectives;
   const double gainJ = now.energyJ - next.energyJ;
@@ -197,11 +205,21 @@ bool PlanManager::keepRunningPlacement() {
     }
   }
   if (move) return false;
-  plan_.placement = cur;
+  plan_.placement = running_;
   plan_.objectives = now;
   plan_.evaluation = currentEval_;
   ++movesKept_;
   return true;
+}
+
+void PlanManager::rememberPlacement() {
+  placed_.fill(Placed());
+  for (int w = 0; w < planned_; ++w) {
+    Placed& p = placed_[static_cast<size_t>(w)];
+    p.id = ids_[static_cast<size_t>(w)];
+    p.prefill = plan_.placement[static_cast<size_t>(2 * w)];
+    p.decode = plan_.placement[static_cast<size_t>(2 * w + 1)];
+  }
 }
 
 bool PlanManager::cpusetEnforced(int id, int device) const {
@@ -262,6 +280,7 @@ Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
     solved_ = true;
     if (s.ok() && keepRunningPlacement())
       QEIL_LOG(logPlan, Info, "re-plan: keeping the running placement (a move would not pay)");
+    rememberPlacement();
     Status e = enforce(table, hal);
     if (s.ok()) s = e;
   }

@@ -110,6 +110,15 @@ class PlanManager {
   std::array<int, energy::kMaxDevices> thermalCap_{};
   std::unique_ptr<scheduler::PlanningContext> context_;
   energy::Evaluation currentEval_;
+  energy::Placement running_;  // the new plan with every known workload where it runs now
+  // Where the last plan put each workload (by id): its prefill and decode.
+  struct Placed {
+    int id = 0;
+    energy::PhasePlacement prefill;
+    energy::PhasePlacement decode;
+  };
+  std::array<Placed, energy::kMaxWorkloads> placed_{};
+  void rememberPlacement();
   uint64_t movesKept_ = 0;
   int planned_ = 0;
   bool solved_ = false;

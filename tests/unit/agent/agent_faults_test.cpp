@@ -190,3 +190,31 @@ TEST_F(AgentFaults, ACrashedWorkloadRestartsInTheSameTickWithTheTokensLeft) {
 
 }  // namespace
 }  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// Under the balanced policy, workloads arriving one by one: each arrival re-plans, and without
+// the move hysteresis the new plans bounce running workloads between the CPU and the
+// accelerators (14 processes for 5 workloads on this twin). With it a workload is started at
+// most twice: where it was launched, and where the first plan put it. The twin counts every
+// process it started.
+TEST_F(AgentFaults, BalancedReplansDoNotFlapWorkloadsBetweenDevices) {
+  const int n = 5;
+  for (int i = 0; i < n; ++i) {
+    run("llm", 2 + i % 2);
+    ticks(50);
+  }
+  ticks(1200);  // 120 s more: 24 periodic re-plans at least
+  EXPECT_LE(t_.twin->workloadCount(), static_cast<size_t>(2 * n));
+  EXPECT_GT(agent().planner()->movesKept(), 0u);
+  EXPECT_GE(agent().planner()->replans(), 24u + n);
+  for (const WorkloadEntry& e : agent().workloads().entries()) {
+    if (e.used) {
+      EXPECT_EQ(e.state, WorkloadState::Running);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qeil
