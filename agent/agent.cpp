@@ -110,6 +110,7 @@ void Agent::tick() {
     if (tickTimer_) tickTimer_->cancel();  // the test's end of simulated time: hold still
     return;
   }
+  if (twin_ && options_.beforeTick) options_.beforeTick(*this);
   if (twin_) twin_->stepNs(options_.tickMs * kNsPerMs);
   const int64_t nowNs = clock_->nowNs();
   sample_.timeNs = nowNs;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 
 namespace qeil {
 
+class Agent;
+
 struct AgentOptions {
   // Board mode: the root every system path is built from. Twin mode: where the twin writes its
   // tree (an existing, empty directory).
@@ -38,6 +41,9 @@ struct AgentOptions {
   // Twin mode: ticks stop (no stepping, no sampling) once the simulated time reaches this, and
   // the loop keeps serving (tests read the twin's truth then); negative: never.
   int64_t simLimitNs = -1;
+  // Twin mode, tests: called on the loop's thread at the start of every tick, before the twin
+  // steps (faults injected at chosen simulated times, without racing the loop).
+  std::function<void(Agent&)> beforeTick;
 };
 
 // What the agent last read of one rail, and the energy it integrated from its samples.
