@@ -75,6 +75,7 @@ Status Agent::init(const Clock& clock) {
     twin_->cgroupTree().attach(journal_);
     if (!std::isnan(options_.ambientC)) twin_->setAmbientC(options_.ambientC);
   }
+  std::vector<SavedWorkload> saved = loadSavedWorkloads();
   s = journal_.recover();
   if (!s.ok()) warnings_.push_back(std::string("recover: ") + s.error().message());
   I2cBusProvider& buses = twin_ ? static_cast<I2cBusProvider&>(*twin_) : *i2c_;
@@ -86,6 +87,7 @@ Status Agent::init(const Clock& clock) {
   launcher_ = twin_ ? makeTwinLauncher(*twin_, *hal_->placement, board_)
                     : makeProcessLauncher(*hal_->placement, board_);
   workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
+  resumeSavedWorkloads(saved, clock.nowNs());
   auto planner = PlanManager::create(board_, clock);
   if (planner.ok()) {
     planner_ = std::move(planner.value());
@@ -129,6 +131,7 @@ void Agent::tick() {
     ++faultEvents_;
   checkTriggers(nowNs);
   replanIfDue(nowNs);
+  recordWorkloadsIfDue(nowNs);
   ring_.push(sample_);
   lastTickNs_ = nowNs;
   ++ticks_;

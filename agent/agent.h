@@ -13,6 +13,7 @@
 #include "agent/faults.h"
 #include "agent/planning.h"
 #include "agent/telemetry_ring.h"
+#include "agent/workload_record.h"
 #include "agent/workloads.h"
 #include "hal/board_spec.h"
 #include "hal/linux/cpu_online.h"
@@ -30,7 +31,8 @@ struct AgentOptions {
   // tree (an existing, empty directory).
   std::string root = "/";
   // The settings journal's state file (restored by the next start after a crash); empty: in
-  // memory only.
+  // memory only. The accepted workloads are recorded beside it (<journalPath>.workloads) and
+  // resumed by the next start after a crash (agent/workload_record.h).
   std::string journalPath;
   bool twin = false;
   // Twin mode: simulated seconds per wall second; 0 steps tick after tick without sleeping.
@@ -152,6 +154,13 @@ class Agent {
   void onHangup();
   void replanIfDue(int64_t nowNs);
   void initFaults();
+  std::vector<SavedWorkload> loadSavedWorkloads();
+  void resumeSavedWorkloads(const std::vector<SavedWorkload>& saved, int64_t nowNs);
+  // The tokens of the recorded workloads, every kRecordPeriodMs while some run (with a
+  // journal file only: the record's rewrite allocates).
+  void recordWorkloadsIfDue(int64_t nowNs);
+  static constexpr int64_t kRecordPeriodMs = 1000;
+  int64_t lastRecordNs_ = 0;
   void estimateDevices();
   double estimateRailW(size_t r) const;
   void checkDevices();

@@ -2,6 +2,8 @@
 // answering or freeze fall back to the energy model's estimate, CPUs going offline and lost
 // accelerators become unavailable to the planner, crashed workloads restart, and a thermal
 // margin crossed, a fault or model drift re-plan within the tick that saw them.
+#include <signal.h>
+
 #include <cmath>
 
 #include "agent/agent.h"
@@ -99,6 +101,60 @@ void Agent::initFaults() {
     }
   }
   margin_.init(soc_, zoneDevices, passiveC);
+}
+
+// The workloads a killed daemon had accepted. Twin mode: a recorded process still running in
+// this twin is an orphan of that daemon; it ends here and resumes below for the tokens left.
+std::vector<SavedWorkload> Agent::loadSavedWorkloads() {
+  if (options_.journalPath.empty()) return {};
+  auto saved = loadWorkloads(options_.journalPath + ".workloads");
+  if (!saved.ok()) {
+    warnings_.push_back(std::string("workloads: ") + saved.error().message());
+    return {};
+  }
+  if (twin_) {
+    for (const SavedWorkload& w : saved.value()) {
+      if (w.launcherId >= 0 && static_cast<size_t>(w.launcherId) < twin_->workloadCount() &&
+          twin_->workload(w.launcherId).state == WorkloadState::Running)
+        (void)twin_->crashWorkload(w.launcherId);
+    }
+  }
+  return saved.value();
+}
+
+// After recover(): every recorded run workload starts again under its id; a recorded attached
+// process still alive is attached again. Board mode: a recorded run process still alive (it
+// outlived the daemon) is attached, not started twice.
+void Agent::resumeSavedWorkloads(const std::vector<SavedWorkload>& saved, int64_t nowNs) {
+  for (const SavedWorkload& w : saved) {
+    const bool alive = !twin_ && w.pid > 0 && kill(w.pid, 0) == 0;
+    Result<int> id = w.origin == WorkloadOrigin::Run && !alive
+                         ? workloads_->resume(w.id, w.argv, w.model, w.device, w.tokens, nowNs)
+                         : (alive ? workloads_->attach(w.pid, nowNs) : Result<int>(0));
+    if (!id.ok()) {
+      warnings_.push_back("workload " + std::to_string(w.id) + ": " + id.error().message());
+    } else if (id.value() > 0) {
+      warnings_.push_back("workload " + std::to_string(w.id) + ": resumed as " +
+                          std::to_string(id.value()));
+    }
+  }
+  if (options_.journalPath.empty()) return;
+  const std::string path = options_.journalPath + ".workloads";
+  workloads_->setOnChange([this, path] {
+    Status s = saveWorkloads(*workloads_, path);
+    if (!s.ok()) QEIL_LOG(logFaults, Warn, "recording the workloads: %s", s.error().message());
+  });
+  Status s = saveWorkloads(*workloads_, path);
+  if (!s.ok()) warnings_.push_back(std::string("workloads: ") + s.error().message());
+}
+
+void Agent::recordWorkloadsIfDue(int64_t nowNs) {
+  if (options_.journalPath.empty() || workloads_->count() == 0 ||
+      nowNs - lastRecordNs_ < kRecordPeriodMs * kNsPerMs)
+    return;
+  lastRecordNs_ = nowNs;
+  Status s = saveWorkloads(*workloads_, options_.journalPath + ".workloads");
+  if (!s.ok()) QEIL_LOG(logFaults, Warn, "recording the workloads: %s", s.error().message());
 }
 
 void Agent::requestReplan(ReplanTrigger why) {

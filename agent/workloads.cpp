@@ -321,9 +321,33 @@ Result<int> WorkloadTable::run(const std::vector<std::string>& argv, const LlmWo
   Status s = launcher_.start(e);
   if (!s.ok()) return s.error();
   ++nextId_;
-  ++generation_;
   *slot = std::move(e);
+  changed();
   return slot->id;
+}
+
+Result<int> WorkloadTable::resume(int id, const std::vector<std::string>& argv,
+                                  const LlmWorkloadSpec& model, const std::string& device,
+                                  uint64_t tokensDone, int64_t nowNs) {
+  if (id <= 0 || find(id)) return Error::make(EEXIST, "resume: workload %d exists", id);
+  WorkloadEntry* slot = freeSlot();
+  if (!slot) return Error::make(EAGAIN, "resume: the table is full");
+  WorkloadEntry e = newEntry(WorkloadOrigin::Run, nowNs);
+  e.id = id;
+  e.group = "w" + std::to_string(id);
+  e.device = device.empty() ? "cpu" : device;
+  e.argv = argv;
+  e.model = model;
+  const int64_t left = static_cast<int64_t>(model.outputTokens) - static_cast<int64_t>(tokensDone);
+  e.model.outputTokens = left > 0 ? static_cast<int>(left) : 1;
+  Status s = launcher_.start(e);
+  if (!s.ok()) return s.error();
+  e.tokensBefore = tokensDone;
+  e.tokens = tokensDone;
+  if (id >= nextId_) nextId_ = id + 1;
+  *slot = std::move(e);
+  changed();
+  return id;
 }
 
 Result<int> WorkloadTable::attach(pid_t pid, int64_t nowNs) {
@@ -346,8 +370,8 @@ Result<int> WorkloadTable::attach(pid_t pid, int64_t nowNs) {
     if (!s.ok()) return s.error();
   }
   ++nextId_;
-  ++generation_;
   *slot = std::move(e);
+  changed();
   return slot->id;
 }
 
@@ -356,11 +380,11 @@ Status WorkloadTable::stop(int id) {
   if (!e) return Error::make(ENOENT, "workload %d: no such workload", id);
   if (e->stopping) return Status();
   if (e->origin == WorkloadOrigin::Run && !launcher_.beginStop(*e, lastPollNs_)) {
-    ++generation_;  // no longer planned
+    changed();  // no longer planned
     return Status();
   }
   *e = WorkloadEntry();
-  ++generation_;
+  changed();
   return Status();
 }
 
@@ -381,7 +405,7 @@ Status WorkloadTable::restartOne(WorkloadEntry& e, const std::string& device, in
              kMaxRestarts, device.c_str(), s.error().message());
     return s;
   }
-  ++generation_;
+  changed();
   ++restartsDone_;
   QEIL_LOG(logWorkloads, Info, "workload %d: restarted on %s (restart %d of %d), pid %d", e.id,
            device.c_str(), e.restarts, kMaxRestarts, static_cast<int>(e.pid));
@@ -396,7 +420,7 @@ void WorkloadTable::stopAll() {
       QEIL_LOG(logWorkloads, Warn, "stopping workload %d: %s", e.id, s.error().message());
     e = WorkloadEntry();
   }
-  ++generation_;
+  changed();
 }
 
 Status WorkloadTable::progress(int id, uint64_t tokens, int64_t nowNs) {
@@ -440,13 +464,14 @@ void WorkloadTable::poll(int64_t nowNs) {
         QEIL_LOG(logWorkloads, Info, "workload %d (pid %d): stopped", e.id,
                  static_cast<int>(e.pid));
         e = WorkloadEntry();
+        changed();
       }
       continue;
     }
     if (e.state != WorkloadState::Running) continue;
     launcher_.poll(e, nowNs);
     if (e.state != WorkloadState::Running) {
-      ++generation_;
+      changed();
       QEIL_LOG(logWorkloads, Info, "workload %d (pid %d): %s", e.id, static_cast<int>(e.pid),
                workloadStateName(e.state));
     }

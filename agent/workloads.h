@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,6 +99,12 @@ class WorkloadTable {
   Result<int> run(const std::vector<std::string>& argv, const LlmWorkloadSpec& model,
                   const std::string& device, int64_t nowNs);
   Result<int> attach(pid_t pid, int64_t nowNs);
+  // A `run` workload recorded by a daemon that was killed (agent/workload_record.h), started
+  // again under its id for the tokens it had left (tokensDone of model.outputTokens).
+  Result<int> resume(int id, const std::vector<std::string>& argv, const LlmWorkloadSpec& model,
+                     const std::string& device, uint64_t tokensDone, int64_t nowNs);
+  // Called after every arrival, exit, stop and restart (the agent records the table then).
+  void setOnChange(std::function<void()> onChange) { onChange_ = std::move(onChange); }
   // ENOENT: no such workload. A real process is stopped asynchronously: it gets SIGTERM now and
   // stays in the table as `stopping` until poll() reaped it (SIGKILL after the launcher's kill
   // delay); stopping() says so.
@@ -139,6 +146,11 @@ class WorkloadTable {
   int nextId_ = 1;
   uint64_t generation_ = 0;
   int64_t lastPollNs_ = 0;
+  std::function<void()> onChange_;
+  void changed() {
+    ++generation_;
+    if (onChange_) onChange_();
+  }
   uint64_t restartsDone_ = 0;
   Status restartOne(WorkloadEntry& e, const std::string& device, int64_t nowNs);
 };

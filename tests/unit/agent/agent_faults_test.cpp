@@ -218,3 +218,70 @@ TEST_F(AgentFaults, BalancedReplansDoNotFlapWorkloadsBetweenDevices) {
 
 }  // namespace
 }  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// A daemon that dies without restoring (as SIGKILL leaves it: the journal's state file and the
+// workload record on disk, its twin processes orphaned): the next one on the same journal
+// recovers the settings and resumes every accepted workload under its id for the tokens left;
+// its restore then leaves the tree's settings as they were before the first one started.
+TEST(AgentCrash, TheNextStartResumesEveryAcceptedWorkload) {
+  test::TwinAgent t("rk3588.cfg");
+  ASSERT_TRUE(t.twin);
+  const std::string governorFile =
+      t.twin->rootDir() + "/sys/devices/system/cpu/cpufreq/policy4/scaling_max_freq";
+  const std::string before = test::readFile(governorFile);
+  AgentOptions o;
+  o.speed = 0.0;
+  o.journalPath = t.dir.file("settings.journal");
+  ASSERT_TRUE(t.start(o));
+  LlmWorkloadSpec m = defaultLlmDescriptor();
+  m.outputTokens = 1000000;
+  std::vector<int> ids;
+  for (const char* name : {"llm-a", "llm-b"}) {
+    auto id = t.agent->workloads().run({name}, m, "", t.agent->clock().nowNs());
+    ASSERT_TRUE(id.ok()) << id.error().message();
+    ids.push_back(id.value());
+  }
+  for (int i = 0; i < 50; ++i)
+    t.agent->tick();
+  std::vector<uint64_t> tokens;
+  for (int id : ids)
+    tokens.push_back(t.agent->workloads().find(id)->tokens);
+  EXPECT_GT(t.agent->journal().size(), 0u);
+  t.agent.reset();  // killed: nothing restored, nothing stopped
+  ASSERT_TRUE(t.start(o));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const WorkloadEntry* e = t.agent->workloads().find(ids[i]);
+    std::string notes;
+    for (const std::string& w : t.agent->warnings())
+      notes += w + "; ";
+    ASSERT_NE(e, nullptr) << "workload " << ids[i] << " lost: " << notes;
+    EXPECT_EQ(e->state, WorkloadState::Running);
+    EXPECT_GE(e->tokens, tokens[i]);
+    EXPECT_EQ(e->argv.size(), 1u);
+  }
+  // The orphans of the first daemon ended: two running twin processes, the resumed ones.
+  size_t running = 0;
+  for (size_t w = 0; w < t.twin->workloadCount(); ++w)
+    running += t.twin->workload(static_cast<int>(w)).state == WorkloadState::Running ? 1 : 0;
+  EXPECT_EQ(running, ids.size());
+  for (int i = 0; i < 20; ++i)
+    t.agent->tick();
+  for (size_t i = 0; i < ids.size(); ++i)
+    EXPECT_GT(t.agent->workloads().find(ids[i])->tokens, tokens[i]);
+  // A new workload gets a fresh id.
+  auto next = t.agent->workloads().run({"llm-c"}, m, "", t.agent->clock().nowNs());
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(next.value(), ids.back());
+  // A clean stop: the workloads end, the settings are restored, nothing is resumed after it.
+  ASSERT_TRUE(t.agent->restore().ok());
+  EXPECT_EQ(test::readFile(governorFile), before);
+  t.agent.reset();
+  ASSERT_TRUE(t.start(o));
+  EXPECT_EQ(t.agent->workloads().count(), 0u);
+}
+
+}  // namespace
+}  // namespace qeil

@@ -1,0 +1,98 @@
+#include "agent/workload_record.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace qeil {
+namespace {
+
+bool recordable(const std::string& arg) {
+  return arg.find_first_of("\t\n\x1f") == std::string::npos;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string part;
+  std::istringstream in(s);
+  while (std::getline(in, part, sep))
+    out.push_back(part);
+  return out;
+}
+
+}  // namespace
+
+Status saveWorkloads(const WorkloadTable& table, const std::string& path) {
+  std::ostringstream out;
+  out.precision(17);
+  for (const WorkloadEntry& e : table.entries()) {
+    if (!e.used || e.stopping || e.state == WorkloadState::Done) continue;
+    bool ok = recordable(e.device);
+    for (const std::string& a : e.argv)
+      ok = ok && recordable(a);
+    if (!ok) continue;
+    const LlmWorkloadSpec& m = e.model;
+    out << e.id << '\t' << (e.origin == WorkloadOrigin::Run ? "run" : "attach") << '\t' << e.pid
+        << '\t' << e.launcherId << '\t' << e.device << '\t' << e.tokens << '\t' << m.params << '\t'
+        << m.bitsPerWeight << '\t' << m.layers << '\t' << m.hiddenWidth << '\t' << m.kvWidth << '\t'
+        << m.contextTokens << '\t' << m.promptTokens << '\t' << m.outputTokens << '\t'
+        << m.kvBytesPerElem << '\t' << m.threads << '\t';
+    for (size_t i = 0; i < e.argv.size(); ++i)
+      out << (i ? "\x1f" : "") << e.argv[i];
+    out << '\n';
+  }
+  const std::string tmp = path + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "we");
+  if (!f) return Error::make(errno, "%s: open: %s", tmp.c_str(), strerror(errno));
+  const std::string text = out.str();
+  const bool written = fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (fclose(f) != 0 || !written) return Error::make(EIO, "%s: write failed", tmp.c_str());
+  if (rename(tmp.c_str(), path.c_str()) != 0)
+    return Error::make(errno, "%s: rename: %s", path.c_str(), strerror(errno));
+  return Status();
+}
+
+Result<std::vector<SavedWorkload>> loadWorkloads(const std::string& path) {
+  std::vector<SavedWorkload> out;
+  std::ifstream in(path);
+  if (!in) return out;
+  std::string line;
+  int lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (line.empty()) continue;
+    std::vector<std::string> f = split(line, '\t');
+    if (f.size() < 16 || (f[1] != "run" && f[1] != "attach"))
+      return Error::make(EINVAL, "%s:%d: not a workload record", path.c_str(), lineNo);
+    SavedWorkload w;
+    LlmWorkloadSpec& m = w.model;
+    char* end = nullptr;
+    errno = 0;
+    w.id = static_cast<int>(strtol(f[0].c_str(), &end, 10));
+    w.origin = f[1] == "run" ? WorkloadOrigin::Run : WorkloadOrigin::Attach;
+    w.pid = static_cast<pid_t>(strtol(f[2].c_str(), nullptr, 10));
+    w.launcherId = static_cast<int>(strtol(f[3].c_str(), nullptr, 10));
+    w.device = f[4];
+    w.tokens = strtoull(f[5].c_str(), nullptr, 10);
+    m = defaultLlmDescriptor();
+    m.params = strtod(f[6].c_str(), nullptr);
+    m.bitsPerWeight = strtod(f[7].c_str(), nullptr);
+    m.layers = static_cast<int>(strtol(f[8].c_str(), nullptr, 10));
+    m.hiddenWidth = static_cast<int>(strtol(f[9].c_str(), nullptr, 10));
+    m.kvWidth = static_cast<int>(strtol(f[10].c_str(), nullptr, 10));
+    m.contextTokens = static_cast<int>(strtol(f[11].c_str(), nullptr, 10));
+    m.promptTokens = static_cast<int>(strtol(f[12].c_str(), nullptr, 10));
+    m.outputTokens = static_cast<int>(strtol(f[13].c_str(), nullptr, 10));
+    m.kvBytesPerElem = strtod(f[14].c_str(), nullptr);
+    m.threads = static_cast<int>(strtol(f[15].c_str(), nullptr, 10));
+    if (f.size() > 16 && !f[16].empty()) w.argv = split(f[16], '\x1f');
+    if (errno != 0 || w.id <= 0 || m.threads <= 0)
+      return Error::make(EINVAL, "%s:%d: a bad field", path.c_str(), lineNo);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+}  // namespace qeil
