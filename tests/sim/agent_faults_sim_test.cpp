@@ -9,6 +9,12 @@
 //   configuration (performance governors, two decodes on the big cores and two on the GPU).
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <string>
 #include <thread>
@@ -254,6 +260,107 @@ TEST_F(HotAmbientUnderQeild, NoThrottleEvents) {
          static_cast<unsigned long long>(t_.agent->triggerCount(ReplanTrigger::ThermalMargin)),
          t_.twin->dieTempC(t_.twin->zoneIndex("gpu-thermal")));
   EXPECT_FALSE(t_.twin->shutDown());
+}
+
+}  // namespace
+}  // namespace qeil
+
+namespace qeil {
+namespace {
+
+pid_t spawnQeild(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool socketAnswers(const std::string& socket) {
+  for (int i = 0; i < 1000; ++i) {
+    auto r = unixHttpRequest(socket, "GET", "/v1/status");
+    if (r.ok() && r.value().status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// qeild itself (the binary, with --twin over a root kept between runs) killed with SIGKILL and
+// started again on the same journal: every workload it had accepted runs again under its id,
+// and a SIGTERM at the end leaves every setting of the tree as a fresh twin writes it.
+TEST(QeildKilled, TheRestartedDaemonResumesEveryWorkloadAndRestoresTheTree) {
+  if (test::underQemuUser()) GTEST_SKIP() << "qemu-user: fork and exec of host binaries hang";
+  test::TempDir dir;
+  const BoardSpec board = test::shippedBoard("rk3588.cfg");
+  TreeSnapshot fresh;
+  {
+    SimClock clock(0);
+    auto ref = BoardTwin::create(board, dir.file("ref"), clock);
+    ASSERT_TRUE(ref.ok()) << ref.error().message();
+    fresh = snapshot(dir.file("ref"));
+  }
+  const std::string root = dir.file("root");
+  ASSERT_EQ(mkdir(root.c_str(), 0755), 0);
+  const std::string socket = dir.file("qeild.sock");
+  const std::vector<std::string> args = {QEILD_PATH,
+                                         "--board",
+                                         std::string(QEIL_SOURCE_DIR) + "/board-configs/rk3588.cfg",
+                                         "--twin",
+                                         "--speed",
+                                         "20",
+                                         "--root",
+                                         root,
+                                         "--journal",
+                                         dir.file("qeild.journal"),
+                                         "--socket",
+                                         socket};
+  pid_t pid = spawnQeild(args);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(socketAnswers(socket));
+  std::vector<int> ids;
+  for (const char* body :
+       {R"({"run": ["llm-a"], "model": {"output_tokens": 1000000, "threads": 4}})",
+        R"({"run": ["llm-b"], "model": {"output_tokens": 1000000, "threads": 2}})"}) {
+    auto r = unixHttpRequest(socket, "POST", "/v1/workloads", body);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    ASSERT_EQ(r.value().status, 201) << r.value().body;
+    rapidjson::Document d;
+    d.Parse(r.value().body.c_str());
+    ASSERT_TRUE(d.HasMember("id"));
+    ids.push_back(d["id"].GetInt());
+  }
+  ASSERT_TRUE(waitForUptime(socket, 10.0));
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  pid = spawnQeild(args);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(socketAnswers(socket));
+  ASSERT_TRUE(waitForUptime(socket, 2.0));
+  int status = 0;
+  rapidjson::Document list = getJson(socket, "/v1/workloads", &status);
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(list["workloads"].Size(), ids.size());
+  for (const rapidjson::Value& w : list["workloads"].GetArray()) {
+    EXPECT_NE(std::find(ids.begin(), ids.end(), w["id"].GetInt()), ids.end());
+    EXPECT_STREQ(w["state"].GetString(), "running");
+    EXPECT_GT(w["tokens"].GetUint64(), 0u);
+  }
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  const TreeSnapshot after = snapshot(root);
+  for (const auto& [path, content] : fresh.controls) {
+    auto it = after.controls.find(path);
+    ASSERT_NE(it, after.controls.end()) << path;
+    EXPECT_EQ(it->second, content) << path;
+  }
+  EXPECT_EQ(after.controls.size(), fresh.controls.size());
 }
 
 }  // namespace
