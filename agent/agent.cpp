@@ -78,17 +78,29 @@ Status Agent::init(const Clock& clock) {
   std::vector<SavedWorkload> saved = loadSavedWorkloads();
   s = journal_.recover();
   if (!s.ok()) warnings_.push_back(std::string("recover: ") + s.error().message());
+  s = build(saved);
+  if (!s.ok()) return s;
+  auto loop = EventLoop::create();
+  if (!loop.ok()) return loop.error();
+  loop_ = std::move(loop.value());
+  startNs_ = clock.nowNs();
+  return Status();
+}
+
+// Everything built from the board file (start-up and SIGHUP reload): the HAL objects, the
+// launcher and the workload table (resuming `saved`), the planner, the sampled state.
+Status Agent::build(const std::vector<SavedWorkload>& saved) {
   I2cBusProvider& buses = twin_ ? static_cast<I2cBusProvider&>(*twin_) : *i2c_;
   ctx_.reset(
-      new HalContext{twin_ ? twin_->sysRoot() : SysRoot(options_.root), clock, journal_, buses});
+      new HalContext{twin_ ? twin_->sysRoot() : SysRoot(options_.root), *clock_, journal_, buses});
   auto hal = buildBoardHal(board_, *ctx_, &warnings_);
   if (!hal.ok()) return hal.error();
   hal_ = std::move(hal.value());
   launcher_ = twin_ ? makeTwinLauncher(*twin_, *hal_->placement, board_)
                     : makeProcessLauncher(*hal_->placement, board_);
   workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
-  resumeSavedWorkloads(saved, clock.nowNs());
-  auto planner = PlanManager::create(board_, clock);
+  resumeSavedWorkloads(saved, clock_->nowNs());
+  auto planner = PlanManager::create(board_, *clock_);
   if (planner.ok()) {
     planner_ = std::move(planner.value());
   } else {
@@ -97,13 +109,10 @@ Status Agent::init(const Clock& clock) {
   rails_.assign(board_.rails.size(), RailState());
   zones_.assign(board_.zones.size(), ZoneState());
   devices_.assign(board_.devices.size(), DeviceState());
+  topLevel_.clear();
   for (const BoardRail& r : board_.rails)
     topLevel_.push_back(r.parent.empty());
   initFaults();
-  auto loop = EventLoop::create();
-  if (!loop.ok()) return loop.error();
-  loop_ = std::move(loop.value());
-  startNs_ = clock.nowNs();
   return Status();
 }
 
@@ -302,10 +311,7 @@ Status Agent::startLoop() {
 }
 
 void Agent::onHangup() {
-  QEIL_LOG(logAgent, Warn,
-           "SIGHUP: reloading the board file is not supported by this build; "
-           "keeping %s",
-           board_.sourceFile.c_str());
+  (void)reloadBoardFile();
 }
 
 Status Agent::run() {

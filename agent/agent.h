@@ -106,6 +106,13 @@ class Agent {
   void requestStop() { loop_->requestStop(); }
   // Undoes every journaled setting (run() does it on its way out).
   Status restore();
+  // SIGHUP: reads the board file again (board().sourceFile) and validates it fully, as
+  // --check-config does. A bad file changes nothing (each problem logged at its file:line). A
+  // good one: every setting is restored (the workloads it started stop), the HAL objects,
+  // launcher, planner and sampled state are built from the new file, the workloads resume
+  // under their ids for the tokens left, and the next tick re-plans. Twin mode: the file must
+  // describe the twin's hardware (the same devices, zones and rails).
+  Status reloadBoardFile();
 
   EventLoop& loop() { return *loop_; }
   const BoardSpec& board() const { return board_; }
@@ -154,6 +161,7 @@ class Agent {
   void onHangup();
   void replanIfDue(int64_t nowNs);
   void initFaults();
+  Status build(const std::vector<SavedWorkload>& saved);
   std::vector<SavedWorkload> loadSavedWorkloads();
   void resumeSavedWorkloads(const std::vector<SavedWorkload>& saved, int64_t nowNs);
   // The tokens of the recorded workloads, every kRecordPeriodMs while some run (with a

@@ -24,6 +24,24 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
+std::vector<SavedWorkload> savedWorkloads(const WorkloadTable& table) {
+  std::vector<SavedWorkload> out;
+  for (const WorkloadEntry& e : table.entries()) {
+    if (!e.used || e.stopping || e.state == WorkloadState::Done) continue;
+    SavedWorkload w;
+    w.id = e.id;
+    w.origin = e.origin;
+    w.pid = e.pid;
+    w.launcherId = e.launcherId;
+    w.device = e.device;
+    w.tokens = e.tokens;
+    w.model = e.model;
+    w.argv = e.argv;
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 Status saveWorkloads(const WorkloadTable& table, const std::string& path) {
   std::ostringstream out;
   out.precision(17);

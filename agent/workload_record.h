@@ -28,6 +28,8 @@ struct SavedWorkload {
   std::vector<std::string> argv;
 };
 
+// The workloads worth resuming: started or attached, not stopping, not done.
+std::vector<SavedWorkload> savedWorkloads(const WorkloadTable& table);
 Status saveWorkloads(const WorkloadTable& table, const std::string& path);
 // A missing file is an empty list. Errors name the file and line.
 Result<std::vector<SavedWorkload>> loadWorkloads(const std::string& path);
