@@ -113,6 +113,7 @@ Status Agent::build(const std::vector<SavedWorkload>& saved) {
   for (const BoardRail& r : board_.rails)
     topLevel_.push_back(r.parent.empty());
   initFaults();
+  programAlerts();
   return Status();
 }
 
@@ -303,6 +304,8 @@ Status Agent::startLoop() {
     }));
   }
   signals_.push_back(std::make_unique<SignalWatcher>(*loop_, SIGHUP, [this] { onHangup(); }));
+  s = watchAlerts();
+  if (!s.ok()) return s;
   for (auto& w : signals_) {
     s = w->start();
     if (!s.ok()) return s;

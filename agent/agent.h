@@ -19,6 +19,7 @@
 #include "hal/linux/cpu_online.h"
 #include "hal/linux/journal.h"
 #include "hal/result.h"
+#include "hal/sim/fake_gpio_line.h"
 #include "hal/sim/sim_clock.h"
 #include "hal/sim/twin.h"
 
@@ -76,7 +77,17 @@ struct DeviceState {
 };
 
 // Why the agent re-planned last, and how often each trigger fired.
-enum class ReplanTrigger { None, Workloads, Period, Policy, ThermalMargin, Fault, Drift, Count };
+enum class ReplanTrigger {
+  None,
+  Workloads,
+  Period,
+  Policy,
+  ThermalMargin,
+  Fault,
+  Drift,
+  PowerAlert,
+  Count
+};
 const char* replanTriggerName(ReplanTrigger t);
 
 // The daemon core (issue 7): builds the board's HAL objects over a root (the real one, or a board
@@ -106,6 +117,16 @@ class Agent {
   void requestStop() { loop_->requestStop(); }
   // Undoes every journaled setting (run() does it on its way out).
   Status restore();
+  // INA ALERT (BoardRail::alertGpio with alertLimitW): the chip's over-power alert is
+  // programmed at the limit and its line watched on the loop; an edge whose chip says the alert
+  // fired is a power-cap event: the policy's cap becomes the limit (or stays, if lower) and the
+  // agent re-plans at once, logged. Twin mode: the line is a FakeGpioLine tests inject edges
+  // into (nothing wires the twin's chip pin to it).
+  FakeGpioLine* twinAlertLine(size_t rail);
+  uint64_t alertEvents() const { return alertEvents_; }
+  // The alert handler (the line's watcher calls it).
+  void onAlert(size_t rail);
+
   // SIGHUP: reads the board file again (board().sourceFile) and validates it fully, as
   // --check-config does. A bad file changes nothing (each problem logged at its file:line). A
   // good one: every setting is restored (the workloads it started stop), the HAL objects,
@@ -162,6 +183,11 @@ class Agent {
   void replanIfDue(int64_t nowNs);
   void initFaults();
   Status build(const std::vector<SavedWorkload>& saved);
+  void programAlerts();
+  Status watchAlerts();
+  std::vector<std::unique_ptr<GpioLine>> alertLines_;  // per rail; null: no alert line
+  std::vector<std::unique_ptr<FdWatcher>> alertWatchers_;
+  uint64_t alertEvents_ = 0;
   std::vector<SavedWorkload> loadSavedWorkloads();
   void resumeSavedWorkloads(const std::vector<SavedWorkload>& saved, int64_t nowNs);
   // The tokens of the recorded workloads, every kRecordPeriodMs while some run (with a

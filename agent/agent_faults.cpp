@@ -45,6 +45,8 @@ const char* replanTriggerName(ReplanTrigger t) {
       return "fault";
     case ReplanTrigger::Drift:
       return "drift";
+    case ReplanTrigger::PowerAlert:
+      return "power-alert";
     case ReplanTrigger::Count:
       break;
   }

@@ -365,3 +365,56 @@ TEST(QeildKilled, TheRestartedDaemonResumesEveryWorkloadAndRestoresTheTree) {
 
 }  // namespace
 }  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// An INA ALERT on the twin: the rail's over-power limit set below what two workloads draw, an
+// edge injected into the alert line on the loop's thread; the agent reads the chip's flag,
+// takes the limit as its power cap and re-plans before the next tick.
+using PowerAlertOverSocket = test::SocketAgentTest;
+
+TEST_F(PowerAlertOverSocket, AnAlertEdgeIsAPowerCapEventHandledWithinTheTick) {
+  if (test::underQemuUser()) GTEST_SKIP() << "qemu-user: the loop runs on a second thread";
+  const double limitW = 3.0;
+  t_.board.rails[0].alertLimitW = limitW;  // the rig's ALERT is wired to "ina_alert"
+  int64_t t0 = -1;
+  int64_t injectedNs = -1;
+  int64_t handledNs = -1;
+  AgentOptions o;
+  o.simLimitNs = 30 * kNsPerS;
+  o.beforeTick = [&](Agent& a) {
+    const int64_t now = a.clock().nowNs();
+    if (t0 < 0) {
+      if (a.workloads().count() == 2) t0 = now;
+      return;
+    }
+    if (injectedNs >= 0 && handledNs < 0 && a.alertEvents() > 0 && a.lastReplanNs() >= injectedNs)
+      handledNs = now;
+    if (injectedNs < 0 && now - t0 >= 5 * kNsPerS) {
+      ASSERT_GT(a.boardPowerW(), limitW);
+      FakeGpioLine* line = a.twinAlertLine(0);
+      ASSERT_NE(line, nullptr);
+      ASSERT_TRUE(line->injectEdge(GpioEdge::Rising, now).ok());
+      injectedNs = now;
+    }
+  };
+  startAgent(o);
+  waitForSocket();
+  post("/v1/workloads", R"({"run": ["llm-a"], "model": {"output_tokens": 1000000, "threads": 4}})",
+       201);
+  post("/v1/workloads", R"({"run": ["llm-b"], "model": {"output_tokens": 1000000, "threads": 4}})",
+       201);
+  ASSERT_TRUE(waitForUptime(socket_, 30.0));
+  ASSERT_GE(injectedNs, 0);
+  ASSERT_GE(handledNs, 0) << "the alert was not handled";
+  EXPECT_LE(handledNs - injectedNs, 100 * kNsPerMs);  // before the next tick's sampling
+  int status = 0;
+  rapidjson::Document policy = getJson(socket_, "/v1/policy", &status);
+  ASSERT_EQ(status, 200);
+  EXPECT_DOUBLE_EQ(policy["power_cap_w"].GetDouble(), limitW);
+  EXPECT_EQ(t_.agent->alertEvents(), 1u);
+}
+
+}  // namespace
+}  // namespace qeil
