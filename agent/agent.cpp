@@ -135,6 +135,7 @@ void Agent::tick() {
   estimateDevices();
   sampleZones(nowNs);
   sampleRails(nowNs);
+  feedCalibration();
   workloads_->poll(nowNs);
   if (workloads_->restartCrashed(
           nowNs, [this](const WorkloadEntry& e) { return launcherDeviceFor(e); }) > 0)
@@ -171,6 +172,7 @@ Status Agent::replan() {
   for (size_t z = 0; haveSoc_ && z < zones_.size(); ++z) {
     if (!std::isnan(zoneTempC_[z])) planner_->setZoneTempC(z, zoneTempC_[z]);
   }
+  if (haveSoc_) planner_->applyCalibration(calibration_);
   Status s = planner_->replan(*workloads_, *hal_);
   planner_->plannedActivity(&activeCores_);
   planner_->plannedTopOpp(&plannedOpp_);

@@ -124,6 +124,12 @@ class Agent {
   // into (nothing wires the twin's chip pin to it).
   FakeGpioLine* twinAlertLine(size_t rail);
   uint64_t alertEvents() const { return alertEvents_; }
+  // MODEL.md §7 fed each tick from the measured rails (agent_faults.cpp, feedCalibration); its
+  // values reach the planner's model at every re-plan.
+  const energy::Calibration& calibration() const { return calibration_; }
+  // Per rail: its fit in calibration(), -1: not fitted (a sub-rail's devices are on it, or no
+  // energy model).
+  int calibrationRail(size_t rail) const { return calRail_[rail]; }
   // The alert handler (the line's watcher calls it).
   void onAlert(size_t rail);
 
@@ -199,6 +205,9 @@ class Agent {
   double estimateRailW(size_t r) const;
   void checkDevices();
   void checkTriggers(int64_t nowNs);
+  void feedCalibration();
+  energy::Calibration calibration_;
+  std::array<int, kAgentMaxRails> calRail_{};
 
   BoardSpec board_;
   AgentOptions options_;

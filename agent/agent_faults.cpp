@@ -103,6 +103,54 @@ void Agent::initFaults() {
     }
   }
   margin_.init(soc_, zoneDevices, passiveC);
+  // One fit per rail whose devices no other rail holds yet: leaves first, so a parent keeps
+  // only what its sub-rails do not carry (MODEL.md §7: never a sub-rail's devices twice).
+  calRail_.fill(-1);
+  Status s = calibration_.init(soc_, static_cast<double>(options_.tickMs) / 1000.0,
+                               energy::CalibrationConfig());
+  for (size_t r = 0; s.ok() && r < soc_.rails.size(); ++r) {
+    const auto& devs = soc_.rails[r].devices;
+    if (devs.empty()) continue;
+    Result<int> fit = calibration_.addRail(devs.data(), devs.size());
+    if (fit.ok()) calRail_[r] = fit.value();
+  }
+}
+
+// MODEL.md §7: each measured rail's power (less the base power the board file puts on it, which
+// the model counts apart) against its devices' operating points, the plan's activity and their
+// zones' temperatures. Fixed-size RLS updates: no allocation.
+void Agent::feedCalibration() {
+  if (!haveSoc_) return;
+  std::array<energy::RailDeviceSample, energy::kMaxRailDevices> samples;
+  for (size_t r = 0; r < rails_.size(); ++r) {
+    if (calRail_[r] < 0 || !rails_[r].valid || rails_[r].estimated) continue;
+    energy::RailFit& fit = calibration_.rail(static_cast<size_t>(calRail_[r]));
+    bool ok = true;
+    for (size_t slot = 0; slot < fit.deviceCount() && ok; ++slot) {
+      const size_t d = static_cast<size_t>(fit.device(slot));
+      const energy::DeviceSpec& dev = soc_.devices[d];
+      energy::RailDeviceSample& s = samples[slot];
+      ok = devices_[d].valid || !hal_->domains[d];
+      s.opp = dev.opps[dev.opps.size() - 1];
+      for (const energy::Opp& o : dev.opps) {
+        if (devices_[d].valid && o.freqHz >= static_cast<double>(devices_[d].curHz) - 1.0) {
+          s.opp = o;
+          break;
+        }
+      }
+      s.activeCores = activeCores_[d];
+      s.activity = activeCores_[d] > 0.0 ? 1.0 : 0.0;
+      const int z = dev.zone;
+      s.tempC = z >= 0 && !std::isnan(zoneTempC_[static_cast<size_t>(z)])
+                    ? zoneTempC_[static_cast<size_t>(z)]
+                    : soc_.ambientC;
+      s.powered = devices_[d].health == scheduler::DeviceHealth::Ok &&
+                  (dev.alwaysPowered || activeCores_[d] > 0.0);
+    }
+    if (!ok) continue;
+    const double powerW = rails_[r].powerW - soc_.rails[r].baseW;
+    if (powerW >= 0.0) (void)fit.update(powerW, samples.data(), fit.deviceCount());
+  }
 }
 
 // The workloads a killed daemon had accepted. Twin mode: a recorded process still running in

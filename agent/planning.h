@@ -7,6 +7,7 @@
 
 #include "agent/board_hal.h"
 #include "agent/workloads.h"
+#include "energy/calibration.h"
 #include "energy/evaluator.h"
 #include "hal/board_spec.h"
 #include "hal/clock.h"
@@ -55,6 +56,8 @@ class PlanManager {
   void setThermalCap(size_t d, int maxOpp) { thermalCap_[d] = maxOpp; }
   int thermalCap(size_t d) const { return thermalCap_[d]; }
   void setZoneTempC(size_t z, double tempC) { model_->setZoneTempC(static_cast<int>(z), tempC); }
+  // The online calibration's values (MODEL.md §7) into the model the next solve uses.
+  void applyCalibration(const energy::Calibration& c) { c.apply(*model_); }
   // Per device, cores x activity (DASI) of the decode phases the plan put there; 0 without a
   // plan. The model's view of how busy each device is (sensor estimates).
   void plannedActivity(std::array<double, energy::kMaxDevices>* activeCores) const;

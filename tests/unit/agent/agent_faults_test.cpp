@@ -285,3 +285,32 @@ TEST(AgentCrash, TheNextStartResumesEveryAcceptedWorkload) {
 
 }  // namespace
 }  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// MODEL.md §7 fed every tick: the input rail's fit sees one sample per tick while it is
+// measured (none while it NACKs), and each re-plan hands its values to the planner's model.
+TEST_F(AgentFaults, MeasuredRailsFeedTheCalibrationThePlannerUses) {
+  run("llm", 4);
+  ticks(300);
+  const int r = agent().calibrationRail(0);
+  ASSERT_GE(r, 0);
+  const energy::RailFit& fit = agent().calibration().rail(static_cast<size_t>(r));
+  const uint64_t fed = fit.rls().samples();
+  EXPECT_GE(fed, 290u);
+  ASSERT_TRUE(t_.twin->setRailNack("VIN_5V", true).ok());
+  ticks(20);
+  EXPECT_LE(fit.rls().samples(), fed + 1);  // estimates are not fed back
+  ASSERT_TRUE(t_.twin->setRailNack("VIN_5V", false).ok());
+  ASSERT_TRUE(agent().replan().ok());
+  const energy::SocSpec& model = agent().planner()->model().soc();
+  for (size_t s = 0; s < fit.deviceCount(); ++s) {
+    const size_t d = static_cast<size_t>(fit.device(s));
+    EXPECT_DOUBLE_EQ(model.devices[d].dynCoeff, fit.dynCoeff(s)) << d;
+    EXPECT_DOUBLE_EQ(model.devices[d].idleW, fit.deviceIdleW(s)) << d;
+  }
+}
+
+}  // namespace
+}  // namespace qeil
