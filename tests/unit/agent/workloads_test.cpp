@@ -235,7 +235,7 @@ TEST_F(ProcessWorkloads, ExitDetectedAndStopReaps) {
 // loop never blocks on it.
 TEST_F(ProcessWorkloads, StopEscalatesToSigkillWithoutBlocking) {
   auto stubborn =
-      table_->run({"/bin/sh", "-c", "trap '' TERM; sleep 30"}, defaultLlmDescriptor(), "", 0);
+      table_->run({"/bin/sh", "-c", "trap '' TERM; exec sleep 30"}, defaultLlmDescriptor(), "", 0);
   ASSERT_TRUE(stubborn.ok()) << stubborn.error().message();
   const pid_t pid = table_->find(stubborn.value())->pid;
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the trap is set
@@ -259,7 +259,7 @@ TEST_F(ProcessWorkloads, StopEscalatesToSigkillWithoutBlocking) {
 
 // A run process that dies by a signal restarts with its command; restarts stop after
 // kMaxRestarts.
-TEST_F(ProcessWorkloads, CrashedRunRestartsBoundedAttachIsReported) {
+TEST_F(ProcessWorkloads, CrashedRunRestartsAtMostKMaxRestartsTimes) {
   auto run = table_->run({"/bin/sleep", "30"}, defaultLlmDescriptor(), "", 0);
   ASSERT_TRUE(run.ok()) << run.error().message();
   int64_t nowNs = 0;
