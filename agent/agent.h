@@ -201,6 +201,10 @@ class Agent {
   void recordWorkloadsIfDue(int64_t nowNs);
   static constexpr int64_t kRecordPeriodMs = 1000;
   int64_t lastRecordNs_ = 0;
+  void recordWorkloads();
+  std::string recordPath_;  // <journalPath>.workloads; empty: none
+  std::string recordTmpPath_;
+  std::array<char, 32 * 1024> recordBuffer_{};
   void estimateDevices();
   double estimateRailW(size_t r) const;
   void checkDevices();

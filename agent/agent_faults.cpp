@@ -189,22 +189,25 @@ void Agent::resumeSavedWorkloads(const std::vector<SavedWorkload>& saved, int64_
     }
   }
   if (options_.journalPath.empty()) return;
-  const std::string path = options_.journalPath + ".workloads";
-  workloads_->setOnChange([this, path] {
-    Status s = saveWorkloads(*workloads_, path);
-    if (!s.ok()) QEIL_LOG(logFaults, Warn, "recording the workloads: %s", s.error().message());
-  });
-  Status s = saveWorkloads(*workloads_, path);
-  if (!s.ok()) warnings_.push_back(std::string("workloads: ") + s.error().message());
+  recordPath_ = options_.journalPath + ".workloads";
+  recordTmpPath_ = recordPath_ + ".tmp";
+  workloads_->setOnChange([this] { recordWorkloads(); });
+  recordWorkloads();
+}
+
+void Agent::recordWorkloads() {
+  if (recordPath_.empty()) return;
+  Status s = saveWorkloads(*workloads_, recordPath_.c_str(), recordTmpPath_.c_str(),
+                           recordBuffer_.data(), recordBuffer_.size());
+  if (!s.ok()) QEIL_LOG(logFaults, Warn, "recording the workloads: %s", s.error().message());
 }
 
 void Agent::recordWorkloadsIfDue(int64_t nowNs) {
-  if (options_.journalPath.empty() || workloads_->count() == 0 ||
+  if (recordPath_.empty() || workloads_->count() == 0 ||
       nowNs - lastRecordNs_ < kRecordPeriodMs * kNsPerMs)
     return;
   lastRecordNs_ = nowNs;
-  Status s = saveWorkloads(*workloads_, options_.journalPath + ".workloads");
-  if (!s.ok()) QEIL_LOG(logFaults, Warn, "recording the workloads: %s", s.error().message());
+  recordWorkloads();
 }
 
 void Agent::requestReplan(ReplanTrigger why) {

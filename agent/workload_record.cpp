@@ -1,5 +1,8 @@
 #include "agent/workload_record.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -42,9 +45,9 @@ std::vector<SavedWorkload> savedWorkloads(const WorkloadTable& table) {
   return out;
 }
 
-Status saveWorkloads(const WorkloadTable& table, const std::string& path) {
-  std::ostringstream out;
-  out.precision(17);
+Status saveWorkloads(const WorkloadTable& table, const char* path, const char* tmpPath,
+                     char* buffer, size_t capacity) {
+  size_t used = 0;
   for (const WorkloadEntry& e : table.entries()) {
     if (!e.used || e.stopping || e.state == WorkloadState::Done) continue;
     bool ok = recordable(e.device);
@@ -52,23 +55,36 @@ Status saveWorkloads(const WorkloadTable& table, const std::string& path) {
       ok = ok && recordable(a);
     if (!ok) continue;
     const LlmWorkloadSpec& m = e.model;
-    out << e.id << '\t' << (e.origin == WorkloadOrigin::Run ? "run" : "attach") << '\t' << e.pid
-        << '\t' << e.launcherId << '\t' << e.device << '\t' << e.tokens << '\t' << m.params << '\t'
-        << m.bitsPerWeight << '\t' << m.layers << '\t' << m.hiddenWidth << '\t' << m.kvWidth << '\t'
-        << m.contextTokens << '\t' << m.promptTokens << '\t' << m.outputTokens << '\t'
-        << m.kvBytesPerElem << '\t' << m.threads << '\t';
-    for (size_t i = 0; i < e.argv.size(); ++i)
-      out << (i ? "\x1f" : "") << e.argv[i];
-    out << '\n';
+    const size_t start = used;
+    int n =
+        snprintf(buffer + used, capacity - used,
+                 "%d\t%s\t%d\t%d\t%s\t%llu\t%.17g\t%.17g\t%d\t%d\t%d\t%d\t%d\t%d\t%.17g\t%d\t",
+                 e.id, e.origin == WorkloadOrigin::Run ? "run" : "attach", static_cast<int>(e.pid),
+                 e.launcherId, e.device.c_str(), static_cast<unsigned long long>(e.tokens),
+                 m.params, m.bitsPerWeight, m.layers, m.hiddenWidth, m.kvWidth, m.contextTokens,
+                 m.promptTokens, m.outputTokens, m.kvBytesPerElem, m.threads);
+    bool fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
+    if (fits) used += static_cast<size_t>(n);
+    for (size_t i = 0; fits && i < e.argv.size(); ++i) {
+      n = snprintf(buffer + used, capacity - used, "%s%s", i ? "\x1f" : "", e.argv[i].c_str());
+      fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
+      if (fits) used += static_cast<size_t>(n);
+    }
+    fits = fits && used + 1 < capacity;
+    if (!fits) {
+      used = start;  // this workload does not fit: left out
+      continue;
+    }
+    buffer[used++] = '\n';
   }
-  const std::string tmp = path + ".tmp";
-  FILE* f = fopen(tmp.c_str(), "we");
-  if (!f) return Error::make(errno, "%s: open: %s", tmp.c_str(), strerror(errno));
-  const std::string text = out.str();
-  const bool written = fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (fclose(f) != 0 || !written) return Error::make(EIO, "%s: write failed", tmp.c_str());
-  if (rename(tmp.c_str(), path.c_str()) != 0)
-    return Error::make(errno, "%s: rename: %s", path.c_str(), strerror(errno));
+  const int fd = open(tmpPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::make(errno, "%s: open: %s", tmpPath, strerror(errno));
+  const ssize_t written = write(fd, buffer, used);
+  const bool closed = close(fd) == 0;
+  if (written != static_cast<ssize_t>(used) || !closed)
+    return Error::make(EIO, "%s: write failed", tmpPath);
+  if (rename(tmpPath, path) != 0)
+    return Error::make(errno, "%s: rename: %s", path, strerror(errno));
   return Status();
 }
 

@@ -30,7 +30,10 @@ struct SavedWorkload {
 
 // The workloads worth resuming: started or attached, not stopping, not done.
 std::vector<SavedWorkload> savedWorkloads(const WorkloadTable& table);
-Status saveWorkloads(const WorkloadTable& table, const std::string& path);
+// Writes into `buffer` (a line that does not fit is left out, logged) and renames a temporary
+// file over `path` (`tmpPath` beside it): no heap allocation, so the tick may call it.
+Status saveWorkloads(const WorkloadTable& table, const char* path, const char* tmpPath,
+                     char* buffer, size_t capacity);
 // A missing file is an empty list. Errors name the file and line.
 Result<std::vector<SavedWorkload>> loadWorkloads(const std::string& path);
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "agent/agent.h"
+#include "tests/support/alloc_counter.h"
 #include "tests/unit/agent/agent_fixture.h"
 
 namespace qeil {
@@ -310,6 +311,31 @@ TEST_F(AgentFaults, MeasuredRailsFeedTheCalibrationThePlannerUses) {
     EXPECT_DOUBLE_EQ(model.devices[d].dynCoeff, fit.dynCoeff(s)) << d;
     EXPECT_DOUBLE_EQ(model.devices[d].idleW, fit.deviceIdleW(s)) << d;
   }
+}
+
+}  // namespace
+}  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// The fault handling, the calibration feed and the workload record (rewritten every second
+// with a journal file) cost no allocation in the steady-state tick with planned workloads.
+TEST(AgentFaultsSteadyState, PlannedTicksWithAJournalDoNotAllocate) {
+  test::TwinAgent t("rk3588.cfg");
+  AgentOptions o;
+  o.speed = 0.0;
+  o.journalPath = t.dir.file("settings.journal");
+  ASSERT_TRUE(t.start(o));
+  LlmWorkloadSpec m = defaultLlmDescriptor();
+  m.outputTokens = 1000000;
+  ASSERT_TRUE(t.agent->workloads().run({"llm"}, m, "", t.agent->clock().nowNs()).ok());
+  for (int i = 0; i < 100; ++i)
+    t.agent->tick();  // planned, enforced, sensors settled
+  test::AllocationScope scope;
+  for (int i = 0; i < 200; ++i)  // 20 s: 4 periodic re-plans, 20 record rewrites
+    t.agent->tick();
+  EXPECT_EQ(scope.count(), 0u);
 }
 
 }  // namespace
