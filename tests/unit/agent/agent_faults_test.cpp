@@ -223,6 +223,21 @@ TEST_F(AgentFaults, BalancedReplansDoNotFlapWorkloadsBetweenDevices) {
 namespace qeil {
 namespace {
 
+// Options with a journal file in the test's directory, stepping without sleeping.
+AgentOptions journaled(test::TwinAgent& t) {
+  AgentOptions o;
+  o.speed = 0.0;
+  o.journalPath = t.dir.file("settings.journal");
+  return o;
+}
+
+// A long TinyLlama run (the default descriptor) named `name`.
+Result<int> runLong(Agent& a, const char* name) {
+  LlmWorkloadSpec m = defaultLlmDescriptor();
+  m.outputTokens = 1000000;
+  return a.workloads().run({name}, m, "", a.clock().nowNs());
+}
+
 // A daemon that dies without restoring (as SIGKILL leaves it: the journal's state file and the
 // workload record on disk, its twin processes orphaned): the next one on the same journal
 // recovers the settings and resumes every accepted workload under its id for the tokens left;
@@ -233,15 +248,11 @@ TEST(AgentCrash, TheNextStartResumesEveryAcceptedWorkload) {
   const std::string governorFile =
       t.twin->rootDir() + "/sys/devices/system/cpu/cpufreq/policy4/scaling_max_freq";
   const std::string before = test::readFile(governorFile);
-  AgentOptions o;
-  o.speed = 0.0;
-  o.journalPath = t.dir.file("settings.journal");
+  const AgentOptions o = journaled(t);
   ASSERT_TRUE(t.start(o));
-  LlmWorkloadSpec m = defaultLlmDescriptor();
-  m.outputTokens = 1000000;
   std::vector<int> ids;
   for (const char* name : {"llm-a", "llm-b"}) {
-    auto id = t.agent->workloads().run({name}, m, "", t.agent->clock().nowNs());
+    auto id = runLong(*t.agent, name);
     ASSERT_TRUE(id.ok()) << id.error().message();
     ids.push_back(id.value());
   }
@@ -273,7 +284,7 @@ TEST(AgentCrash, TheNextStartResumesEveryAcceptedWorkload) {
   for (size_t i = 0; i < ids.size(); ++i)
     EXPECT_GT(t.agent->workloads().find(ids[i])->tokens, tokens[i]);
   // A new workload gets a fresh id.
-  auto next = t.agent->workloads().run({"llm-c"}, m, "", t.agent->clock().nowNs());
+  auto next = runLong(*t.agent, "llm-c");
   ASSERT_TRUE(next.ok());
   EXPECT_GT(next.value(), ids.back());
   // A clean stop: the workloads end, the settings are restored, nothing is resumed after it.
@@ -323,13 +334,8 @@ namespace {
 // with a journal file) cost no allocation in the steady-state tick with planned workloads.
 TEST(AgentFaultsSteadyState, PlannedTicksWithAJournalDoNotAllocate) {
   test::TwinAgent t("rk3588.cfg");
-  AgentOptions o;
-  o.speed = 0.0;
-  o.journalPath = t.dir.file("settings.journal");
-  ASSERT_TRUE(t.start(o));
-  LlmWorkloadSpec m = defaultLlmDescriptor();
-  m.outputTokens = 1000000;
-  ASSERT_TRUE(t.agent->workloads().run({"llm"}, m, "", t.agent->clock().nowNs()).ok());
+  ASSERT_TRUE(t.start(journaled(t)));
+  ASSERT_TRUE(runLong(*t.agent, "llm").ok());
   for (int i = 0; i < 100; ++i)
     t.agent->tick();  // planned, enforced, sensors settled
   test::AllocationScope scope;
