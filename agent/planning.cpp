@@ -275,8 +275,12 @@ Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
     return Status();
   }
   Status s = solveWithinCap();
-  // Over the cap even at the lowest OPPs: that plan is still the best there is.
-  if (s.ok() || s.error().errnum() == ERANGE) {
+  // Over the cap even at the lowest OPPs, or every placement tried peaks inside the thermal
+  // margin: the closest placement found is still the best there is, and enforcing it (its
+  // lower OPPs) beats leaving the devices at their top.
+  const bool closest = !s.ok() && (s.error().errnum() == ERANGE ||
+                                   plan_.infeasible == scheduler::Constraint::ThermalMargin);
+  if (s.ok() || closest) {
     solved_ = true;
     if (s.ok() && keepRunningPlacement())
       QEIL_LOG(logPlan, Info, "re-plan: keeping the running placement (a move would not pay)");

@@ -4,6 +4,7 @@
 // sees them; a crashed twin workload restarts in that tick for the tokens it had left.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "agent/agent.h"
@@ -342,6 +343,47 @@ TEST(AgentFaultsSteadyState, PlannedTicksWithAJournalDoNotAllocate) {
   for (int i = 0; i < 200; ++i)  // 20 s: 4 periodic re-plans, 20 record rewrites
     t.agent->tick();
   EXPECT_EQ(scope.count(), 0u);
+}
+
+}  // namespace
+}  // namespace qeil
+
+namespace qeil {
+namespace {
+
+// The thermal margin at work: the accelerators lost, four decodes on the A76 pairs under
+// latency-first at 70 C ambient (the model's own ambient is the board's 25 C, so its plans run
+// hot). The zones cross their passive trip minus the margin, the watch caps the big clusters'
+// OPPs and re-plans, and the twin's step_wise governor never throttles in 10 minutes.
+TEST(AgentThermalMargin, CapsKeepTheKernelsTripFromFiring) {
+  test::TwinAgent t("rk3588.cfg");
+  AgentOptions o;
+  o.speed = 0.0;
+  o.ambientC = 70.0;
+  ASSERT_TRUE(t.start(o));
+  ASSERT_TRUE(t.twin->loseAccelerator("npu").ok());
+  ASSERT_TRUE(t.twin->loseAccelerator("gpu").ok());
+  t.agent->tick();
+  PlanPolicy fast;
+  fast.policy = scheduler::Policy::LatencyFirst;
+  t.agent->planner()->setPolicy(fast);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(runLong(*t.agent, "llm").ok());
+  double peakC = 0.0;
+  const int big = t.twin->zoneIndex("bigcore0-thermal");
+  for (int i = 0; i < 6000; ++i) {
+    t.agent->tick();
+    peakC = std::max(peakC, t.twin->dieTempC(big));
+  }
+  EXPECT_GE(t.agent->triggerCount(ReplanTrigger::ThermalMargin), 2u);
+  EXPECT_EQ(t.twin->throttleEvents(), 0u);
+  EXPECT_LT(peakC, 85.0);
+  EXPECT_GE(peakC, 80.0);  // it did reach the margin
+  for (const WorkloadEntry& e : t.agent->workloads().entries()) {
+    if (e.used) {
+      EXPECT_EQ(e.state, WorkloadState::Running);
+    }
+  }
 }
 
 }  // namespace
