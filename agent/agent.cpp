@@ -75,33 +75,11 @@ Status Agent::init(const Clock& clock) {
     twin_->cgroupTree().attach(journal_);
     if (!std::isnan(options_.ambientC)) twin_->setAmbientC(options_.ambientC);
   }
+  std::vector<SavedWorkload> saved = loadSavedWorkloads();
   s = journal_.recover();
   if (!s.ok()) warnings_.push_back(std::string("recover: ") + s.error().message());
-  I2cBusProvider& buses = twin_ ? static_cast<I2cBusProvider&>(*twin_) : *i2c_;
-  ctx_.reset(
-      new HalContext{twin_ ? twin_->sysRoot() : SysRoot(options_.root), clock, journal_, buses});
-  auto hal = buildBoardHal(board_, *ctx_, &warnings_);
-  if (!hal.ok()) return hal.error();
-  hal_ = std::move(hal.value());
-  launcher_ = twin_ ? makeTwinLauncher(*twin_, *hal_->placement, board_)
-                    : makeProcessLauncher(*hal_->placement, board_);
-  workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
-  auto planner = PlanManager::create(board_, clock);
-  if (planner.ok()) {
-    planner_ = std::move(planner.value());
-  } else {
-    warnings_.push_back(std::string("planner: ") + planner.error().message());
-  }
-  rails_.assign(board_.rails.size(), RailState());
-  zones_.assign(board_.zones.size(), ZoneState());
-  devices_.assign(board_.devices.size(), DeviceState());
-  for (const BoardRail& r : board_.rails)
-    topLevel_.push_back(r.parent.empty());
-  if (!options_.telemetryFiles.dir.empty()) {
-    auto log = TelemetryLog::create(board_, options_.telemetryFiles, clock.nowNs());
-    if (!log.ok()) return log.error();
-    telemetryLog_ = std::move(log.value());
-  }
+  s = build(saved);
+  if (!s.ok()) return s;
   verifyClock_ = std::make_unique<MonotonicClock>();
   verify_ = std::make_unique<VerifySessionTable>(*verifyClock_);
   auto loop = EventLoop::create();
@@ -111,47 +89,135 @@ Status Agent::init(const Clock& clock) {
   return Status();
 }
 
+// Everything built from the board file (start-up and SIGHUP reload): the HAL objects, the
+// launcher and the workload table (resuming `saved`), the planner, the sampled state.
+Status Agent::build(const std::vector<SavedWorkload>& saved) {
+  I2cBusProvider& buses = twin_ ? static_cast<I2cBusProvider&>(*twin_) : *i2c_;
+  ctx_.reset(
+      new HalContext{twin_ ? twin_->sysRoot() : SysRoot(options_.root), *clock_, journal_, buses});
+  auto hal = buildBoardHal(board_, *ctx_, &warnings_);
+  if (!hal.ok()) return hal.error();
+  hal_ = std::move(hal.value());
+  launcher_ = twin_ ? makeTwinLauncher(*twin_, *hal_->placement, board_)
+                    : makeProcessLauncher(*hal_->placement, board_);
+  workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
+  resumeSavedWorkloads(saved, clock_->nowNs());
+  auto planner = PlanManager::create(board_, *clock_);
+  if (planner.ok()) {
+    planner_ = std::move(planner.value());
+  } else {
+    warnings_.push_back(std::string("planner: ") + planner.error().message());
+  }
+  rails_.assign(board_.rails.size(), RailState());
+  zones_.assign(board_.zones.size(), ZoneState());
+  devices_.assign(board_.devices.size(), DeviceState());
+  topLevel_.clear();
+  for (const BoardRail& r : board_.rails)
+    topLevel_.push_back(r.parent.empty());
+  initFaults();
+  programAlerts();
+  // A reload starts a new file (numbered after the old ones) with the new board's header.
+  if (!options_.telemetryFiles.dir.empty()) {
+    auto log = TelemetryLog::create(board_, options_.telemetryFiles, clock_->nowNs());
+    if (!log.ok()) return log.error();
+    telemetryLog_ = std::move(log.value());
+  }
+  return Status();
+}
+
 void Agent::tick() {
   if (twin_ && options_.simLimitNs >= 0 && simClock_->nowNs() >= options_.simLimitNs) {
     if (tickTimer_) tickTimer_->cancel();  // the test's end of simulated time: hold still
     return;
   }
+  if (twin_ && options_.beforeTick) options_.beforeTick(*this);
   if (twin_) twin_->stepNs(options_.tickMs * kNsPerMs);
   const int64_t nowNs = clock_->nowNs();
   sample_.timeNs = nowNs;
+  // A monitor whose chip stopped answering re-probes it with backoff (hal/sensor_health.h);
+  // its rails are estimated meanwhile.
   for (auto& monitor : hal_->monitors)
     monitor->sample();
-  sampleRails(nowNs);
-  sampleZones();
   sampleDevices();
+  checkDevices();
+  estimateDevices();
+  sampleZones(nowNs);
+  sampleRails(nowNs);
+  feedCalibration();
   workloads_->poll(nowNs);
+  if (workloads_->restartCrashed(
+          nowNs, [this](const WorkloadEntry& e) { return launcherDeviceFor(e); }) > 0)
+    ++faultEvents_;
+  checkTriggers(nowNs);
   replanIfDue(nowNs);
+  recordWorkloadsIfDue(nowNs);
   ring_.push(sample_);
   if (telemetryLog_) telemetryLog_->append(sample_, nowNs);
+  lastTickNs_ = nowNs;
   ++ticks_;
+}
+
+// Where a crashed workload restarts: its planned device while that is available ("cpu" for a
+// CPU cluster), else the CPU (the re-plan in the same tick places it).
+std::string Agent::launcherDeviceFor(const WorkloadEntry& e) const {
+  const std::string& want = e.plannedDevice.empty() ? e.device : e.plannedDevice;
+  const int d = indexByName(board_.devices, want);
+  if (d < 0) return "cpu";
+  const BoardDevice& bd = board_.devices[static_cast<size_t>(d)];
+  if (bd.kind == HwDeviceKind::Cpu ||
+      devices_[static_cast<size_t>(d)].health != scheduler::DeviceHealth::Ok)
+    return "cpu";
+  return bd.name;
 }
 
 Status Agent::replan() {
   if (!planner_) return Error::make(ENOTSUP, "no planner for this board (see the warnings)");
+  lastTrigger_ = pending_ == ReplanTrigger::None ? ReplanTrigger::Policy : pending_;
+  pending_ = ReplanTrigger::None;
+  ++triggerCounts_[static_cast<size_t>(lastTrigger_)];
   plannedGeneration_ = workloads_->generation();
   lastPlanNs_ = clock_->nowNs();
-  return planner_->replan(*workloads_, *hal_);
+  // The model's transient starts from what the zones read now.
+  for (size_t z = 0; haveSoc_ && z < zones_.size(); ++z) {
+    if (!std::isnan(zoneTempC_[z])) planner_->setZoneTempC(z, zoneTempC_[z]);
+  }
+  if (haveSoc_) planner_->applyCalibration(calibration_);
+  Status s = planner_->replan(*workloads_, *hal_);
+  planner_->plannedActivity(&activeCores_);
+  planner_->plannedTopOpp(&plannedOpp_);
+  return s;
 }
 
-// On an arrival or exit, and at the slow period while something is planned; nothing otherwise
-// (the steady-state tick with no workloads does not allocate).
+// On an arrival or exit, a fault, a thermal margin crossed, model drift, and at the slow period
+// while something is planned; nothing otherwise (the steady-state tick with no workloads does
+// not allocate).
 void Agent::replanIfDue(int64_t nowNs) {
   if (!planner_) return;
-  const bool changed = workloads_->generation() != plannedGeneration_;
-  const bool slow = planner_->planned() > 0 && nowNs - lastPlanNs_ >= kReplanPeriodMs * kNsPerMs;
-  if (changed || slow) (void)replan();
+  if (workloads_->generation() != plannedGeneration_) requestReplan(ReplanTrigger::Workloads);
+  if (planner_->planned() > 0 && nowNs - lastPlanNs_ >= kReplanPeriodMs * kNsPerMs)
+    requestReplan(ReplanTrigger::Period);
+  if (pending_ != ReplanTrigger::None) (void)replan();
 }
 
 void Agent::sampleRails(int64_t nowNs) {
   for (size_t r = 0; r < rails_.size(); ++r) {
     const RailBinding& b = hal_->rails[r];
-    const PowerSample& s = hal_->monitors[b.monitor]->last(b.channel);
+    PowerSample s = hal_->monitors[b.monitor]->last(b.channel);
     RailState& state = rails_[r];
+    const bool estimate = !s.valid && haveSoc_ && state.lastValidNs >= 0;
+    if (estimate != state.estimated) {
+      QEIL_LOG(logAgent, Warn, "rail %s: %s", board_.rails[r].name.c_str(),
+               estimate ? "not answering, using the model's estimate" : "measured again");
+      ++faultEvents_;
+      requestReplan(ReplanTrigger::Fault);
+    }
+    state.estimated = estimate;
+    if (estimate) {
+      s.powerW = estimateRailW(r);
+      s.busV = state.busV;
+      s.currentA = state.busV > 0.0 ? s.powerW / state.busV : 0.0;
+      s.valid = true;
+    }
     if (s.valid && state.lastValidNs >= 0) {
       const double dtS = static_cast<double>(nowNs - state.lastValidNs) / kNsPerS;
       state.energyJ += 0.5 * (s.powerW + state.powerW) * dtS;  // trapezoid
@@ -167,12 +233,44 @@ void Agent::sampleRails(int64_t nowNs) {
   }
 }
 
-void Agent::sampleZones() {
+void Agent::sampleZones(int64_t nowNs) {
+  const double dtS = lastTickNs_ >= 0 ? static_cast<double>(nowNs - lastTickNs_) / kNsPerS
+                                      : static_cast<double>(options_.tickMs) / 1000.0;
   for (size_t z = 0; z < zones_.size(); ++z) {
     Reading t = hal_->zones[z]->readTempC();
-    zones_[z].valid = t.valid;
-    if (t.valid) zones_[z].tempC = t.value;
-    sample_.zoneC[z] = nanIfInvalid(t.value, t.valid);
+    ZoneState& state = zones_[z];
+    if (!haveSoc_) {
+      state.valid = t.valid;
+      if (t.valid) state.tempC = t.value;
+      zoneTempC_[z] = t.valid ? t.value : NAN;
+      sample_.zoneC[z] = nanIfInvalid(t.value, t.valid);
+      continue;
+    }
+    // The zone's power: its devices' (a zone without devices, like a package sensor: all).
+    double powerW = 0.0;
+    bool any = false;
+    for (size_t d = 0; d < soc_.devices.size(); ++d) {
+      if (soc_.devices[d].zone != static_cast<int>(z)) continue;
+      powerW += deviceHeatW_[d];
+      any = true;
+    }
+    for (size_t d = 0; !any && d < soc_.devices.size(); ++d)
+      powerW += deviceHeatW_[d];
+    bool estimated = false;
+    const double c =
+        zoneWatch_[z].update(t.valid ? t.value : state.tempC, t.valid, powerW, dtS, &estimated);
+    if (estimated != state.estimated) {
+      QEIL_LOG(
+          logAgent, Warn, "zone %s: %s", board_.zones[z].name.c_str(),
+          estimated ? "sensor frozen or unreadable, using the model's estimate" : "measured again");
+      ++faultEvents_;
+      requestReplan(ReplanTrigger::Fault);
+    }
+    state.estimated = estimated;
+    state.valid = t.valid || (estimated && state.valid);
+    if (state.valid) state.tempC = c;
+    zoneTempC_[z] = state.valid ? state.tempC : NAN;
+    sample_.zoneC[z] = nanIfInvalid(state.tempC, state.valid);
   }
 }
 
@@ -217,6 +315,8 @@ Status Agent::startLoop() {
     }));
   }
   signals_.push_back(std::make_unique<SignalWatcher>(*loop_, SIGHUP, [this] { onHangup(); }));
+  s = watchAlerts();
+  if (!s.ok()) return s;
   for (auto& w : signals_) {
     s = w->start();
     if (!s.ok()) return s;
@@ -225,10 +325,7 @@ Status Agent::startLoop() {
 }
 
 void Agent::onHangup() {
-  QEIL_LOG(logAgent, Warn,
-           "SIGHUP: reloading the board file is not supported by this build; "
-           "keeping %s",
-           board_.sourceFile.c_str());
+  (void)reloadBoardFile();
 }
 
 Status Agent::run() {

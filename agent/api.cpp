@@ -58,6 +58,29 @@ void telemetryFiles(JsonWriter& w, const TelemetryLog* log) {
   w.Uint64(log->writeErrors());
 }
 
+// Sensors standing in with the model's estimate, unavailable devices, the last re-plan's trigger.
+void faultStatus(JsonWriter& w, Agent& agent) {
+  w.Key("estimated");
+  w.StartArray();
+  for (size_t r = 0; r < agent.rails().size(); ++r) {
+    if (agent.rails()[r].estimated) w.String(agent.board().rails[r].name.c_str());
+  }
+  for (size_t z = 0; z < agent.zones().size(); ++z) {
+    if (agent.zones()[z].estimated) w.String(agent.board().zones[z].name.c_str());
+  }
+  w.EndArray();
+  w.Key("unavailable_devices");
+  w.StartArray();
+  for (size_t d = 0; d < agent.devices().size(); ++d) {
+    if (agent.devices()[d].health != scheduler::DeviceHealth::Ok)
+      w.String(agent.board().devices[d].name.c_str());
+  }
+  w.EndArray();
+  w.Key("fault_events");
+  w.Uint64(agent.faultEvents());
+  key(w, "last_replan_trigger", replanTriggerName(agent.lastTrigger()));
+}
+
 ApiResponse status(Agent& agent) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -90,6 +113,7 @@ ApiResponse status(Agent& agent) {
   w.Uint64(agent.telemetry().capacity());
   telemetryFiles(w, agent.telemetryLog());
   w.EndObject();
+  faultStatus(w, agent);
   w.EndObject();
   return jsonResponse(buf);
 }
@@ -153,6 +177,10 @@ ApiResponse devices(Agent& agent) {
     w.StartObject();
     key(w, "name", agent.board().zones[z].name);
     keyNumber(w, "temp_c", agent.zones()[z].tempC, agent.zones()[z].valid);
+    w.Key("estimated");
+    w.Bool(agent.zones()[z].estimated);
+    w.Key("in_margin");
+    w.Bool(agent.zones()[z].inMargin);
     w.EndObject();
   }
   w.EndArray();
@@ -177,6 +205,8 @@ void rail(JsonWriter& w, Agent& agent, size_t r) {
   keyNumber(w, "power_w", st.powerW, st.valid);
   keyNumber(w, "bus_v", st.busV, st.valid);
   keyNumber(w, "current_a", st.currentA, st.valid);
+  w.Key("estimated");  // the monitor does not answer: the energy model's estimate
+  w.Bool(st.estimated);
   keyNumber(w, "energy_j", st.energyJ);
   key(w, "monitor", monitor.name());
   key(w, "health", healthName(monitor.health().state));
@@ -255,6 +285,10 @@ void railMetrics(std::string& out, Agent& agent) {
                "Energy integrated from the rail's readings since the agent started.");
   for (size_t r = 0; r < rails.size(); ++r)
     metricLine(out, "qeil_rail_energy_joules_total", "rail", spec[r].name, rails[r].energyJ);
+  metricHeader(out, "qeil_rail_estimated", "gauge",
+               "1 while the rail's monitor does not answer and the model's estimate stands in.");
+  for (size_t r = 0; r < rails.size(); ++r)
+    metricLine(out, "qeil_rail_estimated", "rail", spec[r].name, rails[r].estimated ? 1.0 : 0.0);
 }
 
 void deviceMetrics(std::string& out, Agent& agent) {
@@ -264,7 +298,20 @@ void deviceMetrics(std::string& out, Agent& agent) {
     metricLine(out, "qeil_zone_temperature_celsius", "zone", agent.board().zones[z].name,
                zones[z].valid ? zones[z].tempC : NAN);
   }
+  metricHeader(
+      out, "qeil_zone_estimated", "gauge",
+      "1 while the zone's sensor is frozen or unreadable and the model's estimate stands in.");
+  for (size_t z = 0; z < zones.size(); ++z) {
+    metricLine(out, "qeil_zone_estimated", "zone", agent.board().zones[z].name,
+               zones[z].estimated ? 1.0 : 0.0);
+  }
   const auto& devices = agent.devices();
+  metricHeader(out, "qeil_device_available", "gauge",
+               "0 while the device is offline (every CPU) or lost (its devfreq node gone).");
+  for (size_t d = 0; d < devices.size(); ++d) {
+    metricLine(out, "qeil_device_available", "device", agent.board().devices[d].name,
+               devices[d].health == scheduler::DeviceHealth::Ok ? 1.0 : 0.0);
+  }
   metricHeader(out, "qeil_device_frequency_hertz", "gauge", "Current frequency of the device.");
   for (size_t d = 0; d < devices.size(); ++d) {
     if (!agent.hal().domains[d]) continue;

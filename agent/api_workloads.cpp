@@ -44,7 +44,9 @@ void writeEntry(JsonWriter& w, const WorkloadEntry& e) {
   key(w, "device", e.device);
   key(w, "group", e.group);
   w.Key("state");
-  w.String(workloadStateName(e.state));
+  w.String(e.stopping ? "stopping" : workloadStateName(e.state));
+  w.Key("restarts");
+  w.Int(e.restarts);
   w.Key("tokens");
   w.Uint64(e.tokens);
   w.Key("tokens_per_s");
@@ -375,7 +377,13 @@ bool handleWorkloadRequest(Agent& agent, const char* method, const char* path,
   } else if (strcmp(method, "DELETE") == 0) {
     Status s = agent.workloads().stop(id);
     *out = s.ok() ? ApiResponse() : apiError(statusFor(s.error()), s.error().message());
-    if (s.ok()) out->body = "{\"stopped\": " + std::to_string(id) + "}";
+    if (s.ok() && agent.workloads().stopping(id)) {
+      // A real process got SIGTERM; the loop reaps it (SIGKILL after the delay).
+      out->status = 202;
+      out->body = "{\"stopping\": " + std::to_string(id) + ", \"state\": \"stopping\"}";
+    } else if (s.ok()) {
+      out->body = "{\"stopped\": " + std::to_string(id) + "}";
+    }
   } else {
     *out = methodNotAllowed(method, path, "GET, DELETE");
   }

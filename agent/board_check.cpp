@@ -226,6 +226,9 @@ void Checker::rails() {
     const int g = resolve(b_.gpios, r.alertGpio, at, "gpio");
     if (g >= 0 && b_.gpios[g].output)
       diag_.report(at, "gpio '%s' is an output; an ALERT pin needs an input", r.alertGpio.c_str());
+    if (r.alertLimitW > 0.0 && r.alertGpio.empty())
+      diag_.report(settingPath("power_rails", i, "alert_limit_w"),
+                   "an alert limit needs alert_gpio (the line the ALERT pin drives)");
   }
   railParents();
   railFeeds();

@@ -168,6 +168,10 @@ const BoardField<BoardRail> kRailFields[] = {
     {"carries_dram", kOptional, [](BoardItem& v, BoardRail& r) { v.get(r.carriesDram); }},
     {"parent", kOptional, [](BoardItem& v, BoardRail& r) { readName(v, r.parent); }},
     {"alert_gpio", kOptional, [](BoardItem& v, BoardRail& r) { readName(v, r.alertGpio); }},
+    {"alert_limit_w", kOptional,
+     [](BoardItem& v, BoardRail& r) {
+       v.get(r.alertLimitW, Limits{0.0, 10000.0, true});
+     }},
 };
 
 const BoardField<BoardGpio> kGpioFields[] = {

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <memory>
 #include <string>
 
 #include "agent/board_hal.h"
 #include "agent/workloads.h"
+#include "energy/calibration.h"
 #include "energy/evaluator.h"
 #include "hal/board_spec.h"
 #include "hal/clock.h"
@@ -51,6 +53,30 @@ class PlanManager {
   // the plan and writes nothing.
   Status replan(WorkloadTable& table, BoardHal& hal);
 
+  // What the agent's fault handling and thermal margin tell it (agent/faults.h): a device's
+  // health (an offline CPU cluster, a lost accelerator), a thermal cap on its OPPs (-1: none),
+  // a zone's sensed temperature (where the model's transient starts). Used by the next replan.
+  void setDeviceHealth(size_t d, scheduler::DeviceHealth h) { health_[d] = h; }
+  scheduler::DeviceHealth deviceHealth(size_t d) const { return health_[d]; }
+  void setThermalCap(size_t d, int maxOpp) { thermalCap_[d] = maxOpp; }
+  int thermalCap(size_t d) const { return thermalCap_[d]; }
+  void setZoneTempC(size_t z, double tempC) { model_->setZoneTempC(static_cast<int>(z), tempC); }
+  // The online calibration's values (MODEL.md §7) into the model the next solve uses.
+  void applyCalibration(const energy::Calibration& c) { c.apply(*model_); }
+  // Per device, cores x activity (DASI) of the decode phases the plan put there; 0 without a
+  // plan. The model's view of how busy each device is (sensor estimates).
+  void plannedActivity(std::array<double, energy::kMaxDevices>* activeCores) const;
+  // Per device, the highest OPP index the plan runs it at; -1: unused.
+  void plannedTopOpp(std::array<int, energy::kMaxDevices>* opp) const;
+
+  // Moving a running workload between the CPU and an accelerator (or between accelerators)
+  // restarts it (its prompt is processed again). A re-plan only moves when its gain in the
+  // policy's objective exceeds that cost (the moved workloads' prefill energy and time on the
+  // new device, from the new plan's evaluation) plus kMoveHysteresis of the objective;
+  // otherwise the running placement is kept (when it is still allowed and feasible).
+  static constexpr double kMoveHysteresis = 0.05;
+  uint64_t movesKept() const { return movesKept_; }
+
   void setPolicy(const PlanPolicy& p) { policy_ = p; }
   // Solves with `kind` from the next replan() on (PGSAM by default).
   void setPlanner(PlannerKind kind);
@@ -71,6 +97,8 @@ class PlanManager {
   Status solveWithinCap();
   Status enforce(WorkloadTable& table, BoardHal& hal);
   bool cpusetEnforced(int id, int device) const;
+  bool restartNeeded(int device, int from) const;
+  bool keepRunningPlacement();
 
   // What enforce() last wrote: a workload's cpuset (by id, the cluster's index), each device's
   // max limit (0: not written).
@@ -88,6 +116,21 @@ class PlanManager {
   scheduler::PlanningProblem problem_;
   scheduler::Plan plan_;
   std::array<int, energy::kMaxWorkloads> ids_{};
+  std::array<int, energy::kMaxWorkloads> lastIds_{};
+  std::array<scheduler::DeviceHealth, energy::kMaxDevices> health_{};
+  std::array<int, energy::kMaxDevices> thermalCap_{};
+  std::unique_ptr<scheduler::PlanningContext> context_;
+  energy::Evaluation currentEval_;
+  energy::Placement running_;  // the new plan with every known workload where it runs now
+  // Where the last plan put each workload (by id): its prefill and decode.
+  struct Placed {
+    int id = 0;
+    energy::PhasePlacement prefill;
+    energy::PhasePlacement decode;
+  };
+  std::array<Placed, energy::kMaxWorkloads> placed_{};
+  void rememberPlacement();
+  uint64_t movesKept_ = 0;
   int planned_ = 0;
   bool solved_ = false;
   std::string lastError_;

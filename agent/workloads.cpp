@@ -56,9 +56,19 @@ class TwinLauncher : public WorkloadLauncher {
   }
   Status move(WorkloadEntry& w, const std::string& device) override {
     if (w.launcherId < 0) return Error::make(EINVAL, "workload %d: not started here", w.id);
-    const WorkloadStatus st = twin_.workload(w.launcherId);
     Status s = twin_.crashWorkload(w.launcherId);
     if (!s.ok()) return s;
+    return respawn(w, device);
+  }
+  Status restart(WorkloadEntry& w) override {
+    if (w.launcherId < 0) return Error::make(EINVAL, "workload %d: not started here", w.id);
+    return respawn(w, w.device);
+  }
+
+ private:
+  // A new simulated process on `device` for the tokens the ended one had left.
+  Status respawn(WorkloadEntry& w, const std::string& device) {
+    const WorkloadStatus st = twin_.workload(w.launcherId);
     w.tokensBefore += st.totalTokens;
     const int left = w.model.outputTokens - st.tokensGenerated;
     WorkloadEntry next = w;
@@ -75,10 +85,10 @@ class TwinLauncher : public WorkloadLauncher {
     w.launcherId = id.value();
     w.pid = twin_.workloadPid(id.value());
     w.device = device;
+    w.state = WorkloadState::Running;
     return Status();
   }
 
- private:
   BoardTwin& twin_;
   CpuPlacement& placement_;
   const BoardSpec& board_;
@@ -189,7 +199,32 @@ class ProcessLauncher : public WorkloadLauncher {
     return start(w);
   }
 
-  void poll(WorkloadEntry& w, int64_t) override {
+  Status restart(WorkloadEntry& w) override {
+    Status s = start(w);
+    if (s.ok()) w.state = WorkloadState::Running;
+    return s;
+  }
+
+  bool beginStop(WorkloadEntry& w, int64_t nowNs) override {
+    if (w.origin != WorkloadOrigin::Run || w.state != WorkloadState::Running || w.pid <= 0)
+      return true;
+    kill(w.pid, SIGTERM);
+    w.stopping = true;
+    w.stopSinceNs = nowNs;
+    return false;
+  }
+
+  void poll(WorkloadEntry& w, int64_t nowNs) override {
+    if (w.stopping) {
+      int status = 0;
+      if (waitpid(w.pid, &status, WNOHANG) == w.pid) {
+        record(w, status);
+        w.stopping = false;
+      } else if (nowNs - w.stopSinceNs >= static_cast<int64_t>(killAfterMs_) * kNsPerMs) {
+        kill(w.pid, SIGKILL);  // reaped by the next poll
+      }
+      return;
+    }
     if (w.state != WorkloadState::Running || w.pid <= 0) return;
     if (w.origin == WorkloadOrigin::Attach) {
       if (kill(w.pid, 0) != 0 && errno == ESRCH) w.state = WorkloadState::Done;
@@ -288,9 +323,33 @@ Result<int> WorkloadTable::run(const std::vector<std::string>& argv, const LlmWo
   Status s = launcher_.start(e);
   if (!s.ok()) return s.error();
   ++nextId_;
-  ++generation_;
   *slot = std::move(e);
+  changed();
   return slot->id;
+}
+
+Result<int> WorkloadTable::resume(int id, const std::vector<std::string>& argv,
+                                  const LlmWorkloadSpec& model, const std::string& device,
+                                  uint64_t tokensDone, int64_t nowNs) {
+  if (id <= 0 || find(id)) return Error::make(EEXIST, "resume: workload %d exists", id);
+  WorkloadEntry* slot = freeSlot();
+  if (!slot) return Error::make(EAGAIN, "resume: the table is full");
+  WorkloadEntry e = newEntry(WorkloadOrigin::Run, nowNs);
+  e.id = id;
+  e.group = "w" + std::to_string(id);
+  e.device = device.empty() ? "cpu" : device;
+  e.argv = argv;
+  e.model = model;
+  const int64_t left = static_cast<int64_t>(model.outputTokens) - static_cast<int64_t>(tokensDone);
+  e.model.outputTokens = left > 0 ? static_cast<int>(left) : 1;
+  Status s = launcher_.start(e);
+  if (!s.ok()) return s.error();
+  e.tokensBefore = tokensDone;
+  e.tokens = tokensDone;
+  if (id >= nextId_) nextId_ = id + 1;
+  *slot = std::move(e);
+  changed();
+  return id;
 }
 
 Result<int> WorkloadTable::attach(pid_t pid, int64_t nowNs) {
@@ -313,18 +372,45 @@ Result<int> WorkloadTable::attach(pid_t pid, int64_t nowNs) {
     if (!s.ok()) return s.error();
   }
   ++nextId_;
-  ++generation_;
   *slot = std::move(e);
+  changed();
   return slot->id;
 }
 
 Status WorkloadTable::stop(int id) {
   WorkloadEntry* e = findMutable(id);
   if (!e) return Error::make(ENOENT, "workload %d: no such workload", id);
-  Status s = e->origin == WorkloadOrigin::Run ? launcher_.stop(*e) : Status();
-  if (!s.ok()) return s;
+  if (e->stopping) return Status();
+  if (e->origin == WorkloadOrigin::Run && !launcher_.beginStop(*e, lastPollNs_)) {
+    changed();  // no longer planned
+    return Status();
+  }
   *e = WorkloadEntry();
-  ++generation_;
+  changed();
+  return Status();
+}
+
+bool WorkloadTable::stopping(int id) const {
+  const WorkloadEntry* e = find(id);
+  return e && e->stopping;
+}
+
+Status WorkloadTable::restartOne(WorkloadEntry& e, const std::string& device, int64_t nowNs) {
+  ++e.restarts;
+  e.nextRestartNs = nowNs + (kRestartBackoffMs << (e.restarts - 1)) * kNsPerMs;
+  const std::string from = e.device;
+  e.device = device;
+  Status s = launcher_.restart(e);
+  if (!s.ok()) {
+    e.device = from;
+    QEIL_LOG(logWorkloads, Warn, "workload %d: restart %d of %d on %s: %s", e.id, e.restarts,
+             kMaxRestarts, device.c_str(), s.error().message());
+    return s;
+  }
+  changed();
+  ++restartsDone_;
+  QEIL_LOG(logWorkloads, Info, "workload %d: restarted on %s (restart %d of %d), pid %d", e.id,
+           device.c_str(), e.restarts, kMaxRestarts, static_cast<int>(e.pid));
   return Status();
 }
 
@@ -336,7 +422,7 @@ void WorkloadTable::stopAll() {
       QEIL_LOG(logWorkloads, Warn, "stopping workload %d: %s", e.id, s.error().message());
     e = WorkloadEntry();
   }
-  ++generation_;
+  changed();
 }
 
 Status WorkloadTable::progress(int id, uint64_t tokens, int64_t nowNs) {
@@ -371,11 +457,23 @@ Status WorkloadTable::moveTo(int id, const std::string& device) {
 }
 
 void WorkloadTable::poll(int64_t nowNs) {
+  lastPollNs_ = nowNs;
   for (WorkloadEntry& e : entries_) {
-    if (!e.used || e.state != WorkloadState::Running) continue;
+    if (!e.used) continue;
+    if (e.stopping) {
+      launcher_.poll(e, nowNs);
+      if (!e.stopping) {
+        QEIL_LOG(logWorkloads, Info, "workload %d (pid %d): stopped", e.id,
+                 static_cast<int>(e.pid));
+        e = WorkloadEntry();
+        changed();
+      }
+      continue;
+    }
+    if (e.state != WorkloadState::Running) continue;
     launcher_.poll(e, nowNs);
     if (e.state != WorkloadState::Running) {
-      ++generation_;
+      changed();
       QEIL_LOG(logWorkloads, Info, "workload %d (pid %d): %s", e.id, static_cast<int>(e.pid),
                workloadStateName(e.state));
     }

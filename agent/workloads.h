@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ struct WorkloadEntry {
   double tokensPerS = 0.0;
   int64_t startNs = 0;
   int64_t lastProgressNs = -1;
+  // Crash handling (run workloads): restarts so far, when the next may happen.
+  int restarts = 0;
+  int64_t nextRestartNs = 0;
+  // DELETE of a real process: SIGTERM sent at stopSinceNs; reaped (or SIGKILLed) by poll().
+  bool stopping = false;
+  int64_t stopSinceNs = -1;
 };
 
 // Starts, watches and stops workloads. Two backends behind this interface: the board twin's
@@ -57,6 +64,15 @@ class WorkloadLauncher {
   virtual Status move(WorkloadEntry& w, const std::string& device) = 0;
   // Updates state (exit detection) and, where the backend knows them, tokens. Never allocates.
   virtual void poll(WorkloadEntry& w, int64_t nowNs) = 0;
+  // Starts a crashed `w` again on w.device for the tokens it has left (twin) or with its command
+  // again (a real process). Sets state back to Running.
+  virtual Status restart(WorkloadEntry& w) = 0;
+  // Starts stopping `w` without waiting: true when it is gone already (the twin), false when a
+  // real process got SIGTERM and poll() reaps it (SIGKILL after the kill delay).
+  virtual bool beginStop(WorkloadEntry& w, int64_t nowNs) {
+    (void)nowNs;
+    return stop(w).ok();
+  }
 };
 
 // The twin's simulated LLM processes: `run` adds a twin workload in <parent>/<group>.
@@ -83,8 +99,17 @@ class WorkloadTable {
   Result<int> run(const std::vector<std::string>& argv, const LlmWorkloadSpec& model,
                   const std::string& device, int64_t nowNs);
   Result<int> attach(pid_t pid, int64_t nowNs);
-  // ENOENT: no such workload.
+  // A `run` workload recorded by a daemon that was killed (agent/workload_record.h), started
+  // again under its id for the tokens it had left (tokensDone of model.outputTokens).
+  Result<int> resume(int id, const std::vector<std::string>& argv, const LlmWorkloadSpec& model,
+                     const std::string& device, uint64_t tokensDone, int64_t nowNs);
+  // Called after every arrival, exit, stop and restart (the agent records the table then).
+  void setOnChange(std::function<void()> onChange) { onChange_ = std::move(onChange); }
+  // ENOENT: no such workload. A real process is stopped asynchronously: it gets SIGTERM now and
+  // stays in the table as `stopping` until poll() reaped it (SIGKILL after the launcher's kill
+  // delay); stopping() says so.
   Status stop(int id);
+  bool stopping(int id) const;
   // Stops every workload it started (on exit); attached processes are left running.
   void stopAll();
   Status progress(int id, uint64_t tokens, int64_t nowNs);
@@ -94,6 +119,15 @@ class WorkloadTable {
   Status moveTo(int id, const std::string& device);
   // Exit detection and tokens for every entry; allocation-free.
   void poll(int64_t nowNs);
+  // Crashed run workloads start again (WorkloadLauncher::restart) on the launcher device
+  // `deviceFor(entry)` gives ("cpu" or an accelerator: the planned one while usable): at most
+  // kMaxRestarts times each, the first at once, then after kRestartBackoffMs doubling. Attached
+  // processes are reported, never restarted. Returns how many restarted.
+  static constexpr int kMaxRestarts = 3;
+  static constexpr int64_t kRestartBackoffMs = 1000;
+  template <typename DeviceFor>
+  int restartCrashed(int64_t nowNs, DeviceFor deviceFor);
+  uint64_t restartsDone() const { return restartsDone_; }
 
   const WorkloadEntry* find(int id) const;
   const std::array<WorkloadEntry, kMaxWorkloads>& entries() const { return entries_; }
@@ -111,7 +145,27 @@ class WorkloadTable {
   std::array<WorkloadEntry, kMaxWorkloads> entries_;
   int nextId_ = 1;
   uint64_t generation_ = 0;
+  int64_t lastPollNs_ = 0;
+  std::function<void()> onChange_;
+  void changed() {
+    ++generation_;
+    if (onChange_) onChange_();
+  }
+  uint64_t restartsDone_ = 0;
+  Status restartOne(WorkloadEntry& e, const std::string& device, int64_t nowNs);
 };
+
+template <typename DeviceFor>
+int WorkloadTable::restartCrashed(int64_t nowNs, DeviceFor deviceFor) {
+  int n = 0;
+  for (WorkloadEntry& e : entries_) {
+    if (!e.used || e.origin != WorkloadOrigin::Run || e.state != WorkloadState::Crashed ||
+        e.stopping || e.restarts >= kMaxRestarts || nowNs < e.nextRestartNs)
+      continue;
+    if (restartOne(e, deviceFor(e), nowNs).ok()) ++n;
+  }
+  return n;
+}
 
 // The model a `run` gets when the request names none: TinyLlama 1.1B at Q4 (4.5 bits per
 // weight), a 64-token prompt and 128 output tokens.

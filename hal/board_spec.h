@@ -89,6 +89,7 @@ struct BoardRail {
   bool carriesDram = false;        // DRAM traffic power (dramJPerByte) flows through this rail
   std::string parent;              // the rail this one is a sub-rail of; empty: top level
   std::string alertGpio;           // a BoardGpio wired to the chip's ALERT pin
+  double alertLimitW = 0.0;        // the chip's over-power alert limit (a power-cap event); 0: none
 };
 
 struct BoardGpio {

@@ -162,8 +162,16 @@ Status SettingsJournal::recordGpio(const std::string& chipPath, unsigned offset,
 
 Status SettingsJournal::undo(const Entry& e) const {
   switch (e.kind) {
-    case Kind::File:
-      return writeTextFile(e.path, e.value.c_str());
+    case Kind::File: {
+      Status st = writeTextFile(e.path, e.value.c_str());
+      // The file went away with its device (a lost accelerator's devfreq node, an unplugged
+      // CPU's policy): there is no setting left to restore.
+      if (!st.ok() && st.error().errnum() == ENOENT) {
+        QEIL_LOG(gLog, Info, "restore: %s is gone with its device", e.path.c_str());
+        return {};
+      }
+      return st;
+    }
     case Kind::Dir:
       return removeDirNow(e.path);
     case Kind::Pid: {

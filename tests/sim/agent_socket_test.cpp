@@ -25,84 +25,16 @@
 #include "agent/agent.h"
 #include "agent/control_server.h"
 #include "agent/http_client.h"
+#include "tests/sim/sim_support.h"
 #include "tests/unit/agent/agent_fixture.h"
 
 namespace qeil {
 namespace {
 
-// Files of the tree the agent may write (cgroups, frequency limits and governors, CPU online),
-// with their contents, and every path of the tree.
-struct TreeSnapshot {
-  std::map<std::string, std::string> controls;
-  std::set<std::string> paths;
-};
-
-TreeSnapshot* gSnapshot = nullptr;
-size_t gRootLen = 0;
-
-bool isControl(const std::string& rel) {
-  static const char* const kNames[] = {"scaling_governor",
-                                       "scaling_max_freq",
-                                       "scaling_min_freq",
-                                       "governor",
-                                       "max_freq",
-                                       "min_freq",
-                                       "online"};
-  if (rel.find("/sys/fs/cgroup/") == 0) return true;
-  const std::string base = rel.substr(rel.rfind('/') + 1);
-  for (const char* n : kNames) {
-    if (base == n) return true;
-  }
-  return false;
-}
-
-int visit(const char* path, const struct stat*, int type, struct FTW*) {
-  const std::string rel = std::string(path).substr(gRootLen);
-  gSnapshot->paths.insert(rel);
-  if (type == FTW_F && isControl(rel)) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    // A sysfs read ends in a newline whatever was written; plain files keep what was written.
-    std::string text = ss.str();
-    while (!text.empty() && isspace(static_cast<unsigned char>(text.back())))
-      text.pop_back();
-    gSnapshot->controls[rel] = text;
-  }
-  return 0;
-}
-
-TreeSnapshot snapshot(const std::string& root) {
-  TreeSnapshot s;
-  gSnapshot = &s;
-  gRootLen = root.size();
-  EXPECT_EQ(nftw(root.c_str(), visit, 16, FTW_PHYS), 0);
-  gSnapshot = nullptr;
-  return s;
-}
-
-rapidjson::Document getJson(const std::string& socket, const char* path, int* status) {
-  rapidjson::Document d;
-  auto r = unixHttpRequest(socket, "GET", path);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
-  if (!r.ok()) return d;
-  *status = r.value().status;
-  d.Parse(r.value().body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.value().body;
-  return d;
-}
-
-// Polls /v1/status until the agent's simulated uptime reaches `uptimeS`.
-bool waitForUptime(const std::string& socket, double uptimeS) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    rapidjson::Document d = getJson(socket, "/v1/status", &status);
-    if (status == 200 && d["uptime_s"].GetDouble() >= uptimeS - 1e-9) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
+using test::getJson;
+using test::snapshot;
+using test::TreeSnapshot;
+using test::waitForUptime;
 
 int rawStatus(const std::string& socket, const std::string& raw) {
   auto r = unixHttpRaw(socket, raw);
@@ -305,35 +237,16 @@ namespace {
 // Workloads registered through the socket while the twin runs (fast, until 120 s of simulated
 // time, then held): the plan is written into the fake tree (cpusets, scaling_max_freq), the
 // twin's processes run where it says, and stopping the agent restores the tree file by file.
-class WorkloadsOverSocket : public ::testing::Test {
+class WorkloadsOverSocket : public test::SocketAgentTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(t_.twin);
     before_ = snapshot(t_.twin->rootDir());
     AgentOptions o;
-    o.speed = 0.0;
     o.simLimitNs = 120 * kNsPerS;
-    o.journalPath = t_.dir.file("settings.journal");
-    ASSERT_TRUE(t_.start(o));
-    ControlServerOptions so;
-    so.socketPath = socket_;
-    auto server = ControlServer::create(t_.agent->loop(), *t_.agent, so);
-    ASSERT_TRUE(server.ok()) << server.error().message();
-    server_ = std::move(server.value());
-    loop_ = std::thread([this] { runStatus_ = t_.agent->run(); });
+    startAgent(o);
   }
-  void TearDown() override {
-    if (loop_.joinable()) {
-      t_.agent->requestStop();
-      loop_.join();
-    }
-  }
-  test::TwinAgent t_{"rk3588.cfg"};
-  std::string socket_ = t_.dir.file("qeild.sock");
   TreeSnapshot before_;
-  std::unique_ptr<ControlServer> server_;
-  std::thread loop_;
-  Status runStatus_;
 };
 
 std::string treeFile(const TreeSnapshot& s, const std::string& rel) {

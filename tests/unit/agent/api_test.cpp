@@ -115,8 +115,9 @@ TEST_F(Api, MetricsAreValidPrometheusText) {
     if (line.rfind("qeil_rail_power_watts{rail=\"VIN_5V\"} ", 0) == 0) railLine = true;
   }
   EXPECT_TRUE(railLine);
-  // board power, energy, ticks; rail power and energy; 7 zones; 5 devices
-  EXPECT_EQ(samples, 3 + 2 * 1 + 7 + 5);
+  // board power, energy, ticks; rail power, energy and estimated; 7 zones (temperature and
+  // estimated); 5 devices available, 5 frequencies
+  EXPECT_EQ(samples, 3 + 3 * 1 + 2 * 7 + 5 + 5);
 }
 
 TEST(QeildOptions, ParsesTheDaemonLine) {

@@ -387,6 +387,11 @@ const ErrorCase kRailCases[] = {
      "power_rails.[0].alert_gpio", "no gpio named 'alert'", nullptr},
     {"AlertGpioIsAnOutput", "alert_gpio = \"ina_alert\";", "alert_gpio = \"gpu_en\";",
      "power_rails.[0].alert_gpio", "gpio 'gpu_en' is an output", nullptr},
+    {"AlertLimitWithoutGpio", "alert_gpio = \"ina_alert\";", "alert_limit_w = 20.0;",
+     "power_rails.[0].alert_limit_w", "an alert limit needs alert_gpio", nullptr},
+    {"AlertLimitNotPositive", "alert_gpio = \"ina_alert\";",
+     "alert_gpio = \"ina_alert\"; alert_limit_w = 0.0;", "power_rails.[0].alert_limit_w", "outside",
+     nullptr},
     // The sub-rail is now unrelated to VIN, which feeds the GPU too: a second error.
     {"UnknownParent", "feeds = [ \"gpu\" ];\n    parent = \"VIN\";",
      "feeds = [ \"gpu\" ];\n    parent = \"VIN2\";", "power_rails.[1].parent",

@@ -213,9 +213,75 @@ TEST_F(ProcessWorkloads, ExitDetectedAndStopReaps) {
   EXPECT_EQ(table_->find(quick.value())->state, WorkloadState::Done);
   EXPECT_EQ(table_->find(slow.value())->state, WorkloadState::Running);
   EXPECT_EQ(kill(slowPid, 0), 0);
+  // Stopping does not wait: SIGTERM now, the entry is `stopping` until a poll reaps it.
+  const auto before = std::chrono::steady_clock::now();
   ASSERT_TRUE(table_->stop(slow.value()).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(100));
+  EXPECT_TRUE(table_->stopping(slow.value()));
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (table_->find(slow.value()) && std::chrono::steady_clock::now() < deadline) {
+    table_->poll(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_NE(kill(slowPid, 0), 0);  // reaped: gone
   EXPECT_EQ(table_->find(slow.value()), nullptr);
+}
+
+// A child that ignores SIGTERM: the poll after the kill delay sends SIGKILL and reaps it; the
+// loop never blocks on it.
+TEST_F(ProcessWorkloads, StopEscalatesToSigkillWithoutBlocking) {
+  auto stubborn =
+      table_->run({"/bin/sh", "-c", "trap '' TERM; exec sleep 30"}, defaultLlmDescriptor(), "", 0);
+  ASSERT_TRUE(stubborn.ok()) << stubborn.error().message();
+  const pid_t pid = table_->find(stubborn.value())->pid;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the trap is set
+  table_->poll(0);
+  ASSERT_TRUE(table_->stop(stubborn.value()).ok());
+  // Before the kill delay (500 ms here) it is still there: TERM is ignored.
+  table_->poll(200 * kNsPerMs);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  table_->poll(300 * kNsPerMs);
+  EXPECT_EQ(kill(pid, 0), 0);
+  EXPECT_TRUE(table_->stopping(stubborn.value()));
+  table_->poll(600 * kNsPerMs);  // SIGKILL
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (table_->find(stubborn.value()) && std::chrono::steady_clock::now() < deadline) {
+    table_->poll(2200 * kNsPerMs);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(table_->find(stubborn.value()), nullptr);
+  EXPECT_NE(kill(pid, 0), 0);
+}
+
+// A run process that dies by a signal restarts with its command; restarts stop after
+// kMaxRestarts.
+TEST_F(ProcessWorkloads, CrashedRunRestartsAtMostKMaxRestartsTimes) {
+  auto run = table_->run({"/bin/sleep", "30"}, defaultLlmDescriptor(), "", 0);
+  ASSERT_TRUE(run.ok()) << run.error().message();
+  int64_t nowNs = 0;
+  for (int crash = 0; crash <= WorkloadTable::kMaxRestarts; ++crash) {
+    const pid_t pid = table_->find(run.value())->pid;
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (table_->find(run.value())->state == WorkloadState::Running &&
+           std::chrono::steady_clock::now() < deadline) {
+      table_->poll(nowNs);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(table_->find(run.value())->state, WorkloadState::Crashed);
+    nowNs += 60 * kNsPerS;  // past any backoff
+    const int restarted =
+        table_->restartCrashed(nowNs, [](const WorkloadEntry&) { return std::string("cpu"); });
+    if (crash < WorkloadTable::kMaxRestarts) {
+      EXPECT_EQ(restarted, 1);
+      EXPECT_EQ(table_->find(run.value())->state, WorkloadState::Running);
+      EXPECT_NE(table_->find(run.value())->pid, pid);
+    } else {
+      EXPECT_EQ(restarted, 0);  // the bound
+      EXPECT_EQ(table_->find(run.value())->state, WorkloadState::Crashed);
+    }
+  }
+  EXPECT_EQ(table_->restartsDone(), static_cast<uint64_t>(WorkloadTable::kMaxRestarts));
 }
 
 TEST_F(ProcessWorkloads, AMissingCommandIsAnError) {

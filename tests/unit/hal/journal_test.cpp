@@ -76,6 +76,18 @@ TEST_F(JournalTest, FilesInsideACreatedDirectoryAreUndoneByRemovingIt) {
   EXPECT_FALSE(pathExists(dir_.file("cg")));
 }
 
+TEST_F(JournalTest, AFileGoneWithItsDeviceIsNothingToRestore) {
+  dir_.write("dev/max_freq", "1000000");
+  dir_.write("other/max_freq", "2000000");
+  SettingsJournal j(state());
+  ASSERT_TRUE(j.write(dir_.file("dev/max_freq"), "300000").ok());
+  ASSERT_TRUE(j.write(dir_.file("other/max_freq"), "400000").ok());
+  ::remove(dir_.file("dev/max_freq").c_str());  // the device disappeared
+  ASSERT_TRUE(j.restoreAll().ok());
+  EXPECT_EQ(dir_.read("other/max_freq"), "2000000");
+  EXPECT_FALSE(pathExists(dir_.file("dev/max_freq")));  // not created by the restore
+}
+
 TEST_F(JournalTest, MkdirObserverSeesEachCreatedDirectory) {
   SettingsJournal j(state());
   std::string seen;
