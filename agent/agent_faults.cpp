@@ -291,7 +291,9 @@ void Agent::checkDevices() {
 // The thermal margin and model drift, after sampling.
 void Agent::checkTriggers(int64_t nowNs) {
   if (!haveSoc_ || !planner_) return;
-  if (margin_.update(zoneTempC_.data(), zones_.size(), plannedOpp_, nowNs)) {
+  // The margin guard is qeil's (Phi, MODEL.md §5); a baseline planner runs as its rule says.
+  if (!planner_->baselineSelected() &&
+      margin_.update(zoneTempC_.data(), zones_.size(), plannedOpp_, nowNs)) {
     for (size_t d = 0; d < soc_.devices.size(); ++d)
       planner_->setThermalCap(d, margin_.cap(d));
     QEIL_LOG(logFaults, Info, "thermal margin: OPP caps changed, re-planning");

@@ -80,6 +80,8 @@ class PlanManager {
   void setPolicy(const PlanPolicy& p) { policy_ = p; }
   // Solves with `kind` from the next replan() on (PGSAM by default).
   void setPlanner(PlannerKind kind);
+  // A baseline solves (the anchors' own rules: no thermal guard of ours on top).
+  bool baselineSelected() const { return baseline_ != nullptr; }
   const PlanPolicy& policy() const { return policy_; }
   bool hasPlan() const { return planned_ > 0 && solved_; }
   const scheduler::Plan& plan() const { return plan_; }
