@@ -300,7 +300,7 @@ Status PlanManager::replan(WorkloadTable& table, BoardHal& hal) {
                                    plan_.infeasible == scheduler::Constraint::ThermalMargin);
   if (s.ok() || closest || baseline_) {
     solved_ = true;
-    if (s.ok() && keepRunningPlacement())
+    if (s.ok() && !baseline_ && keepRunningPlacement())
       QEIL_LOG(logPlan, Info, "re-plan: keeping the running placement (a move would not pay)");
     rememberPlacement();
     Status e = enforce(table, hal);

@@ -73,7 +73,8 @@ class PlanManager {
   // restarts it (its prompt is processed again). A re-plan only moves when its gain in the
   // policy's objective exceeds that cost (the moved workloads' prefill energy and time on the
   // new device, from the new plan's evaluation) plus kMoveHysteresis of the objective;
-  // otherwise the running placement is kept (when it is still allowed and feasible).
+  // otherwise the running placement is kept (when it is still allowed and feasible). PGSAM
+  // only: a baseline planner's plan is enforced as its rule made it.
   static constexpr double kMoveHysteresis = 0.05;
   uint64_t movesKept() const { return movesKept_; }
 
