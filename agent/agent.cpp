@@ -184,6 +184,7 @@ Status Agent::replan() {
   if (haveSoc_) planner_->applyCalibration(calibration_);
   Status s = planner_->replan(*workloads_, *hal_);
   planner_->plannedActivity(&activeCores_);
+  plannedDramW_ = planner_->plannedDramW();
   planner_->plannedTopOpp(&plannedOpp_);
   return s;
 }

@@ -259,6 +259,8 @@ class Agent {
   std::vector<FrozenSensorDetector> zoneWatch_;
   std::vector<uint32_t> railDevices_;  // per rail: the devices it carries (sub-rails' too)
   std::vector<double> railBaseW_;
+  std::vector<bool> railDram_;  // it or a sub-rail carries the DRAM traffic's power
+  double plannedDramW_ = 0.0;
   std::array<double, energy::kMaxDevices> activeCores_{};
   std::array<double, energy::kMaxDevices> deviceEstW_{};   // the model's power per device
   std::array<double, energy::kMaxDevices> deviceHeatW_{};  // with a measured rail's excess

@@ -72,6 +72,7 @@ void Agent::initFaults() {
   // Each rail carries its devices and its sub-rails'.
   railDevices_.assign(board_.rails.size(), 0);
   railBaseW_.assign(board_.rails.size(), 0.0);
+  railDram_.assign(board_.rails.size(), false);
   for (size_t r = 0; r < soc_.rails.size(); ++r) {
     uint32_t mask = 0;
     for (int d : soc_.rails[r].devices)
@@ -79,6 +80,7 @@ void Agent::initFaults() {
     for (int up = static_cast<int>(r); up >= 0; up = soc_.rails[static_cast<size_t>(up)].parent) {
       railDevices_[static_cast<size_t>(up)] |= mask;
       railBaseW_[static_cast<size_t>(up)] += soc_.rails[r].baseW;
+      if (soc_.rails[r].carriesDram) railDram_[static_cast<size_t>(up)] = true;
     }
   }
   std::array<uint32_t, energy::kMaxZones> zoneDevices{};
@@ -148,7 +150,10 @@ void Agent::feedCalibration() {
                   (dev.alwaysPowered || activeCores_[d] > 0.0);
     }
     if (!ok) continue;
-    const double powerW = rails_[r].powerW - soc_.rails[r].baseW;
+    // The fit has no DRAM term: left in, the DRAM traffic's power would be learnt as the busy
+    // device's (imx8mp: its NPU looked dearer than its slow GPU).
+    const double dramW = railDram_[r] ? plannedDramW_ : 0.0;
+    const double powerW = rails_[r].powerW - soc_.rails[r].baseW - dramW;
     if (powerW >= 0.0) (void)fit.update(powerW, samples.data(), fit.deviceCount());
   }
 }

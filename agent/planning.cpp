@@ -154,6 +154,16 @@ void PlanManager::plannedActivity(std::array<double, energy::kMaxDevices>* activ
     (*activeCores)[d] = std::min((*activeCores)[d], static_cast<double>(soc_.devices[d].cores));
 }
 
+double PlanManager::plannedDramW() const {
+  if (!hasPlan()) return 0.0;
+  double bps = 0.0;
+  for (int w = 0; w < planned_; ++w) {
+    const size_t i = static_cast<size_t>(2 * w + 1);
+    if (plan_.placement[i].device >= 0) bps += plan_.evaluation.phases[i].bandwidthBps;
+  }
+  return bps * soc_.dramJPerByte;
+}
+
 void PlanManager::plannedTopOpp(std::array<int, energy::kMaxDevices>* opp) const {
   opp->fill(-1);
   if (!hasPlan()) return;

@@ -272,7 +272,8 @@ Result<std::vector<std::string>> listTelemetryFiles(const std::string& dir) {
 
 namespace {
 
-enum class ReadEnd { kComplete, kTruncated, kCorrupt };
+// kGone: deleted since it was listed (the daemon rotated it away while we read the others).
+enum class ReadEnd { kComplete, kTruncated, kCorrupt, kGone };
 
 // Every complete line of a gzip file (without its newline), in order; how the stream ended
 // and, when not complete, zlib's words for it.
@@ -280,6 +281,7 @@ ReadEnd readLines(const std::string& path, const std::function<void(const std::s
                   std::string* why) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) {
+    if (errno == ENOENT) return ReadEnd::kGone;
     *why = std::string("cannot open: ") + strerror(errno);
     return ReadEnd::kCorrupt;
   }
@@ -372,6 +374,7 @@ Result<TelemetryExportReport> exportTelemetry(const std::string& dir, double sin
           ++rows;
         },
         &why);
+    if (end == ReadEnd::kGone) continue;
     ++report.files;
     report.rows += rows;
     const bool current = i + 1 == paths.size() && end == ReadEnd::kTruncated;

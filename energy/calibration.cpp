@@ -86,10 +86,12 @@ Status RailFit::init(const SocSpec& soc, const int* devices, size_t count,
     cores_[s] = spec.cores;
     boardLeak_[s] = spec.leakage;
     boardIdleW_[s] = spec.idleW;
+    boardDyn_[s] = spec.dynCoeff;
     heldDyn_[s] = spec.dynCoeff;
     heldLeakW_[s] = spec.leakage.refW;
   }
   heldIdleW_ = boardIdleW;
+  boardRailIdleW_ = boardIdleW;
   return {};
 }
 
@@ -148,12 +150,20 @@ bool RailFit::idleConfident() const {
   return rls_.confident(i, config_.absToleranceW) && rls_.theta(i) >= 0.0;
 }
 
+bool RailFit::plausible(double fitted, double board) const {
+  const double k = config_.maxRatioToBoard;
+  return board <= 0.0 || (fitted >= board / k && fitted <= board * k);
+}
+
 void RailFit::holdConfident() {
   for (size_t s = 0; s < count_; ++s) {
-    if (dynCoeffConfident(s)) heldDyn_[s] = rls_.theta(2 * s);
-    if (leakageConfident(s)) heldLeakW_[s] = rls_.theta(2 * s + 1);
+    const double dyn = rls_.theta(2 * s);
+    const double leakW = rls_.theta(2 * s + 1);
+    if (dynCoeffConfident(s) && plausible(dyn, boardDyn_[s])) heldDyn_[s] = dyn;
+    if (leakageConfident(s) && plausible(leakW, boardLeak_[s].refW)) heldLeakW_[s] = leakW;
   }
-  if (idleConfident()) heldIdleW_ = rls_.theta(2 * count_);
+  const double idleW = rls_.theta(2 * count_);
+  if (idleConfident() && plausible(idleW, boardRailIdleW_)) heldIdleW_ = idleW;
 }
 
 LeakageParams RailFit::leakage(size_t slot) const {

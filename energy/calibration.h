@@ -38,6 +38,11 @@ struct RailFitConfig {
   // Leakage refW and the rail constant are also confident when their standard error is below
   // this (a device that hardly leaks is confidently "small").
   double absToleranceW = 0.01;
+  // A confident fit further than this factor from the board-file value is not taken: it is
+  // power the rail carries but the fit does not model (DRAM traffic, regulator losses, another
+  // device's leakage through a near-constant regressor), not this device's. Held at the last
+  // plausible value.
+  double maxRatioToBoard = 4.0;
 };
 
 // MODEL.md §7: the power on one rail is linear, per device d on the rail, in
@@ -77,6 +82,8 @@ class RailFit {
  private:
   Status checkSample(size_t slot, const RailDeviceSample& s) const;
   void holdConfident();
+  // Within maxRatioToBoard of the board-file value (any value when the board says 0).
+  bool plausible(double fitted, double board) const;
 
   Rls rls_;
   RailFitConfig config_;
@@ -86,6 +93,8 @@ class RailFit {
   std::array<int, kMaxRailDevices> cores_{};
   std::array<LeakageParams, kMaxRailDevices> boardLeak_{};
   std::array<double, kMaxRailDevices> boardIdleW_{};
+  std::array<double, kMaxRailDevices> boardDyn_{};
+  double boardRailIdleW_ = 0.0;
   std::array<double, kMaxRailDevices> heldDyn_{};
   std::array<double, kMaxRailDevices> heldLeakW_{};
   double heldIdleW_ = 0.0;

@@ -245,6 +245,29 @@ TEST(RailFit, StandardErrorsCoverTheErrorUnderUnmodelledLoad) {
   EXPECT_LT(std::max(errors.cpuDyn, errors.gpuDyn), 0.02) << "dynamic terms stay well excited";
 }
 
+TEST(RailFit, AFitFarFromTheBoardValueIsNotTaken) {
+  // 3 W on the rail that no device's regressor explains (DRAM traffic on a board's input rail):
+  // the RLS constant learns it (about 3.45 W), but that is more than maxRatioToBoard times the
+  // board's rail idle, so the held idle stays the last plausible value; the well-excited dynamic
+  // terms are still taken.
+  JetsonRail rail;
+  RailFit fit;
+  const int devices[2] = {0, 1};
+  RailFitConfig config;
+  ASSERT_TRUE(fit.init(rail.board, devices, 2, config).ok());
+  const double boardIdleW = fit.idleW();
+  Workload load(5);
+  for (int k = 0; k < 2000; ++k) {
+    const auto s = load.next(rail.board);
+    ASSERT_TRUE(fit.update(rail.powerW(s) + 3.0, s.data(), 2).ok());
+  }
+  const double fittedIdleW = fit.rls().theta(4);
+  ASSERT_GT(fittedIdleW, boardIdleW * config.maxRatioToBoard) << "the test's premise";
+  EXPECT_LE(fit.idleW(), boardIdleW * config.maxRatioToBoard);
+  EXPECT_NEAR(fit.dynCoeff(0), 260, 0.02 * 260);
+  EXPECT_NEAR(fit.dynCoeff(1), 1100, 0.02 * 1100);
+}
+
 TEST(RailFit, AGatedAcceleratorNeitherSwitchesNorLeaks) {
   // The GPU is power-gated half of the time: its true power is then zero. Fed `powered =
   // false`, the fit must still recover the GPU's leakage (within 2 %) instead of averaging it
