@@ -262,8 +262,12 @@ double Agent::estimateRailW(size_t r) const {
   return w;
 }
 
-// CPU clusters with every CPU offline, accelerators whose devfreq node is gone.
+// CPU clusters with every CPU offline, accelerators whose devfreq node is gone, and those
+// without devfreq that the launcher found gone (lost until the board file is reloaded: nothing
+// to re-probe them by).
 void Agent::checkDevices() {
+  const std::string gone = workloads_->takeGoneDevice();
+  const int goneIndex = gone.empty() ? -1 : indexByName(board_.devices, gone);
   CpuSet online;
   bool haveOnline = false;
   if (cpuOnline_) {
@@ -281,8 +285,12 @@ void Agent::checkDevices() {
         any = bd.cpus.contains(c) && online.contains(c);
       h = any ? scheduler::DeviceHealth::Ok : scheduler::DeviceHealth::Offline;
     } else {
-      if (!hal_->domains[d]) continue;
-      h = devices_[d].valid ? scheduler::DeviceHealth::Ok : scheduler::DeviceHealth::Lost;
+      if (!hal_->domains[d]) {
+        if (static_cast<int>(d) != goneIndex) continue;
+        h = scheduler::DeviceHealth::Lost;
+      } else {
+        h = devices_[d].valid ? scheduler::DeviceHealth::Ok : scheduler::DeviceHealth::Lost;
+      }
     }
     if (h == devices_[d].health) continue;
     QEIL_LOG(logFaults, Warn, "device %s: %s", bd.name.c_str(), healthWord(h));

@@ -320,7 +320,7 @@ Result<int> WorkloadTable::run(const std::vector<std::string>& argv, const LlmWo
   if (!device.empty()) e.device = device;
   e.argv = argv;
   e.model = model;
-  Status s = launcher_.start(e);
+  Status s = noteGone(launcher_.start(e), e.device);
   if (!s.ok()) return s.error();
   ++nextId_;
   *slot = std::move(e);
@@ -342,7 +342,7 @@ Result<int> WorkloadTable::resume(int id, const std::vector<std::string>& argv,
   e.model = model;
   const int64_t left = static_cast<int64_t>(model.outputTokens) - static_cast<int64_t>(tokensDone);
   e.model.outputTokens = left > 0 ? static_cast<int>(left) : 1;
-  Status s = launcher_.start(e);
+  Status s = noteGone(launcher_.start(e), e.device);
   if (!s.ok()) return s.error();
   e.tokensBefore = tokensDone;
   e.tokens = tokensDone;
@@ -400,7 +400,13 @@ Status WorkloadTable::restartOne(WorkloadEntry& e, const std::string& device, in
   e.nextRestartNs = nowNs + (kRestartBackoffMs << (e.restarts - 1)) * kNsPerMs;
   const std::string from = e.device;
   e.device = device;
-  Status s = launcher_.restart(e);
+  Status s = noteGone(launcher_.restart(e), device);
+  if (!s.ok() && s.error().errnum() == ENODEV && device != "cpu") {
+    // The device is gone, not the workload: no attempt used, and the next tick (which marks the
+    // device lost) restarts it elsewhere.
+    --e.restarts;
+    e.nextRestartNs = nowNs;
+  }
   if (!s.ok()) {
     e.device = from;
     QEIL_LOG(logWorkloads, Warn, "workload %d: restart %d of %d on %s: %s", e.id, e.restarts,
@@ -453,7 +459,12 @@ Status WorkloadTable::moveTo(int id, const std::string& device) {
   if (e->origin != WorkloadOrigin::Run || e->state != WorkloadState::Running || e->device == device)
     return Status();
   QEIL_LOG(logWorkloads, Info, "workload %d: %s -> %s", id, e->device.c_str(), device.c_str());
-  return launcher_.move(*e, device);
+  return noteGone(launcher_.move(*e, device), device);
+}
+
+Status WorkloadTable::noteGone(Status s, const std::string& device) {
+  if (!s.ok() && s.error().errnum() == ENODEV && device != "cpu") goneDevice_ = device;
+  return s;
 }
 
 void WorkloadTable::poll(int64_t nowNs) {

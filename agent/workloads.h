@@ -128,6 +128,10 @@ class WorkloadTable {
   template <typename DeviceFor>
   int restartCrashed(int64_t nowNs, DeviceFor deviceFor);
   uint64_t restartsDone() const { return restartsDone_; }
+  // The accelerator a start, move or restart last found gone (the launcher said ENODEV): the
+  // only sign of a lost accelerator that has no devfreq node. Empty when none; cleared by
+  // taking it.
+  std::string takeGoneDevice() { return std::move(goneDevice_); }
 
   const WorkloadEntry* find(int id) const;
   const std::array<WorkloadEntry, kMaxWorkloads>& entries() const { return entries_; }
@@ -139,11 +143,14 @@ class WorkloadTable {
   WorkloadEntry* freeSlot();
   WorkloadEntry newEntry(WorkloadOrigin origin, int64_t nowNs) const;
   WorkloadEntry* findMutable(int id);
+  // Remembers `device` when `s` says it is gone; returns `s`.
+  Status noteGone(Status s, const std::string& device);
 
   WorkloadLauncher& launcher_;
   CpuPlacement* placement_;
   std::array<WorkloadEntry, kMaxWorkloads> entries_;
   int nextId_ = 1;
+  std::string goneDevice_;
   uint64_t generation_ = 0;
   int64_t lastPollNs_ = 0;
   std::function<void()> onChange_;

@@ -526,7 +526,7 @@ int run(int argc, char** argv) {
   Args a;
   a.data = sharedDataPath("verify/gsm8k-gpt4o-mini-40.csv");
   if (!parseArgs(argc, argv, &a)) return 2;
-  setLogLevels("error");  // the agent's lines (moves, exits, baselines' violated constraints)
+  setLogLevels(getenv("QEIL_LOG") ? getenv("QEIL_LOG") : "error");  // the agent's lines (moves, exits, baselines' violated constraints)
   if (a.defaultData && access(a.data.c_str(), R_OK) != 0)
     return skipForMissingData("scenario", a.data);
   std::vector<verify::ReplayQuestion> data;

@@ -340,7 +340,11 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
           openFault->recoveryS = 0.0;  // it never stopped
       }
       const bool answered = e && replay->advance(e->tokens);
-      if (answered || !running) {
+      // A crashed workload with restarts left is the agent's to recover, not a lost query.
+      const bool gaveUp =
+          !e || e->state == WorkloadState::Done ||
+          (e->state == WorkloadState::Crashed && e->restarts >= WorkloadTable::kMaxRestarts);
+      if (answered || (!running && gaveUp)) {
         if (!answered && e && e->state == WorkloadState::Done) replay->advance(UINT64_MAX);
         QueryRecord& q = out.queries[active];
         if (replay->done()) {

@@ -239,6 +239,33 @@ Result<int> runLong(Agent& a, const char* name) {
   return a.workloads().run({name}, m, "", a.clock().nowNs());
 }
 
+// imx8mp's NPU has no devfreq node: the launcher finding it gone (ENODEV) is the only sign.
+// The restart that found it uses no attempt; the next tick marks the NPU lost and the workload
+// runs again elsewhere.
+TEST(AgentLostAccelerator, WithoutDevfreqTheLauncherReportsItGone) {
+  test::TwinAgent t("imx8mp.cfg");
+  AgentOptions o;
+  o.speed = 0.0;
+  ASSERT_TRUE(t.start(o));
+  LlmWorkloadSpec m = defaultLlmDescriptor();
+  m.outputTokens = 1000000;
+  auto id = t.agent->workloads().run({"llm"}, m, "npu", t.agent->clock().nowNs());
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  for (int i = 0; i < 5; ++i)
+    t.agent->tick();
+  const WorkloadEntry* e = t.agent->workloads().find(id.value());
+  ASSERT_EQ(e->device, std::string("npu")) << "the premise: it runs on the NPU";
+  ASSERT_TRUE(t.twin->loseAccelerator("npu").ok());
+  t.agent->tick();
+  t.agent->tick();
+  const int npu = t.twin->deviceIndex("npu");
+  EXPECT_EQ(t.agent->devices()[static_cast<size_t>(npu)].health, scheduler::DeviceHealth::Lost);
+  e = t.agent->workloads().find(id.value());
+  EXPECT_EQ(e->state, WorkloadState::Running);
+  EXPECT_NE(e->device, std::string("npu"));
+  EXPECT_EQ(e->restarts, 1);
+}
+
 // A daemon that dies without restoring (as SIGKILL leaves it: the journal's state file and the
 // workload record on disk, its twin processes orphaned): the next one on the same journal
 // recovers the settings and resumes every accepted workload under its id for the tokens left;
