@@ -15,6 +15,11 @@
 namespace qeil {
 namespace {
 
+// The launcher found an accelerator gone (ENODEV), as opposed to the workload failing.
+bool deviceGone(const Status& s, const std::string& device) {
+  return !s.ok() && s.error().errnum() == ENODEV && device != "cpu";
+}
+
 LogModule logWorkloads("workloads");
 
 std::string groupPath(const BoardSpec& board, const std::string& group) {
@@ -396,16 +401,14 @@ bool WorkloadTable::stopping(int id) const {
 }
 
 Status WorkloadTable::restartOne(WorkloadEntry& e, const std::string& device, int64_t nowNs) {
-  ++e.restarts;
-  e.nextRestartNs = nowNs + (kRestartBackoffMs << (e.restarts - 1)) * kNsPerMs;
   const std::string from = e.device;
   e.device = device;
   Status s = noteGone(launcher_.restart(e), device);
-  if (!s.ok() && s.error().errnum() == ENODEV && device != "cpu") {
-    // The device is gone, not the workload: no attempt used, and the next tick (which marks the
-    // device lost) restarts it elsewhere.
-    --e.restarts;
-    e.nextRestartNs = nowNs;
+  // The device gone, not the workload: no attempt used, and the next tick (which marks the
+  // device lost) restarts it elsewhere.
+  if (!deviceGone(s, device)) {
+    ++e.restarts;
+    e.nextRestartNs = nowNs + (kRestartBackoffMs << (e.restarts - 1)) * kNsPerMs;
   }
   if (!s.ok()) {
     e.device = from;
@@ -463,7 +466,7 @@ Status WorkloadTable::moveTo(int id, const std::string& device) {
 }
 
 Status WorkloadTable::noteGone(Status s, const std::string& device) {
-  if (!s.ok() && s.error().errnum() == ENODEV && device != "cpu") goneDevice_ = device;
+  if (deviceGone(s, device)) goneDevice_ = device;
   return s;
 }
 

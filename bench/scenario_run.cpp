@@ -341,10 +341,10 @@ RunResult runScenario(const BoardSpec& board, const ConfigSpec& config,
       }
       const bool answered = e && replay->advance(e->tokens);
       // A crashed workload with restarts left is the agent's to recover, not a lost query.
-      const bool gaveUp =
+      const bool ended =
           !e || e->state == WorkloadState::Done ||
           (e->state == WorkloadState::Crashed && e->restarts >= WorkloadTable::kMaxRestarts);
-      if (answered || (!running && gaveUp)) {
+      if (answered || (!running && ended)) {
         if (!answered && e && e->state == WorkloadState::Done) replay->advance(UINT64_MAX);
         QueryRecord& q = out.queries[active];
         if (replay->done()) {

@@ -15,7 +15,7 @@ namespace qeil {
 class I2cBus {
  public:
   virtual ~I2cBus() = default;
-  // Names the adapter in messages ("/dev/i2c-1").
+  // Names the adapter in messages (its device node, e.g. i2c-1 under the root's dev).
   virtual const char* name() const = 0;
   virtual Result<uint16_t> readWordData(uint8_t addr7, uint8_t command) = 0;
   virtual Status writeWordData(uint8_t addr7, uint8_t command, uint16_t value) = 0;
