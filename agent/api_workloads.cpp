@@ -94,23 +94,28 @@ ApiResponse list(Agent& agent) {
   return jsonResponse(buf, 200);
 }
 
-// Reads a positive number field of the model descriptor; false (with `err` set) when it is
-// present and not a positive number.
-bool positive(const rapidjson::Value& m, const char* key, double* out, std::string* err) {
+// Reads a number field of the model descriptor; false (with `err` set) when it is present and
+// not in (0, maxValue]. The bound keeps the sizes the planner multiplies finite.
+bool positive(const rapidjson::Value& m, const char* key, double maxValue, double* out,
+              std::string* err) {
   if (!m.HasMember(key)) return true;
   const rapidjson::Value& v = m[key];
-  if (!v.IsNumber() || !(v.GetDouble() > 0.0)) {
-    *err = std::string("model.") + key + ": must be a positive number";
+  if (!v.IsNumber() || !(v.GetDouble() > 0.0) || !(v.GetDouble() <= maxValue)) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "model.%s: must be a positive number at most %g", key, maxValue);
+    *err = msg;
     return false;
   }
   *out = v.GetDouble();
   return true;
 }
 
+// As positive(), for a whole number at most 1e9 (so it fits an int).
 bool positiveInt(const rapidjson::Value& m, const char* key, int* out, std::string* err) {
+  constexpr double kMaxInt = 1e9;
   double v = *out;
-  if (!positive(m, key, &v, err)) return false;
-  if (v != static_cast<double>(static_cast<int>(v))) {
+  if (!positive(m, key, kMaxInt, &v, err)) return false;
+  if (v != std::floor(v)) {
     *err = std::string("model.") + key + ": must be a positive integer";
     return false;
   }
@@ -119,6 +124,8 @@ bool positiveInt(const rapidjson::Value& m, const char* key, int* out, std::stri
 }
 
 bool parseModel(const rapidjson::Value& m, LlmWorkloadSpec* spec, std::string* err) {
+  constexpr double kMaxParams = 1e13;       // beyond any model an edge board could hold
+  constexpr double kMaxBitsPerWeight = 32;  // fp32
   if (!m.IsObject()) {
     *err = "model: must be an object";
     return false;
@@ -130,8 +137,8 @@ bool parseModel(const rapidjson::Value& m, LlmWorkloadSpec* spec, std::string* e
     }
     spec->name = m["name"].GetString();
   }
-  const bool ok = positive(m, "params", &spec->params, err) &&
-                  positive(m, "bits_per_weight", &spec->bitsPerWeight, err) &&
+  const bool ok = positive(m, "params", kMaxParams, &spec->params, err) &&
+                  positive(m, "bits_per_weight", kMaxBitsPerWeight, &spec->bitsPerWeight, err) &&
                   positiveInt(m, "layers", &spec->layers, err) &&
                   positiveInt(m, "hidden", &spec->hiddenWidth, err) &&
                   positiveInt(m, "kv_width", &spec->kvWidth, err) &&
