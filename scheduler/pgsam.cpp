@@ -787,34 +787,11 @@ void Pgsam::evictCrowded() {
 
 // §8.6: the archive member the policy prefers (every member meets the SLOs).
 int Pgsam::pick(Policy policy) const {
-  int best = 0;
-  if (policy == Policy::Balanced) {
-    // The knee: nearest the ideal point, energy and latency normalised over the archive.
-    double loE = archive_[0].objectives.energyJ, hiE = loE;
-    double loL = archive_[0].objectives.latencyS, hiL = loL;
-    for (int a = 1; a < archiveSize_; ++a) {
-      const Objectives& o = archive_[a].objectives;
-      loE = std::min(loE, o.energyJ);
-      hiE = std::max(hiE, o.energyJ);
-      loL = std::min(loL, o.latencyS);
-      hiL = std::max(hiL, o.latencyS);
-    }
-    const double rangeE = hiE > loE ? hiE - loE : 1.0;
-    const double rangeL = hiL > loL ? hiL - loL : 1.0;
-    double bestD = std::numeric_limits<double>::infinity();
-    for (int a = 0; a < archiveSize_; ++a) {
-      const Objectives& o = archive_[a].objectives;
-      const double e = (o.energyJ - loE) / rangeE;
-      const double l = (o.latencyS - loL) / rangeL;
-      const double d = e * e + l * l;
-      if (d < bestD) {
-        bestD = d;
-        best = a;
-      }
-    }
-    return best;
-  }
+  if (policy == Policy::Balanced)
+    return kneePoint(archiveSize_,
+                     [this](int a) -> const Objectives& { return archive_[a].objectives; });
   const bool energy = policy == Policy::EnergyFirst;
+  int best = 0;
   for (int a = 1; a < archiveSize_; ++a) {
     const Objectives& o = archive_[a].objectives;
     const Objectives& b = archive_[best].objectives;

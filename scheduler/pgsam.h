@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -30,6 +32,33 @@ struct PgsamConfig {
   // pick once the annealing ends.
   double polishShare = 0.25;
 };
+
+// The balanced policy's knee point (§8.6) of `n` >= 1 feasible objective vectors: the one
+// nearest the ideal point (lowest energy, lowest latency) in relative terms, so that a 1 %
+// energy and a 1 % latency difference weigh the same. Normalising by the front's range instead
+// would make a front whose latencies differ by 0.1 % trade real energy for them.
+// `of(i)` gives the i-th member's objectives.
+template <typename ObjectivesOf>
+int kneePoint(int n, ObjectivesOf of) {
+  double loE = of(0).energyJ;
+  double loL = of(0).latencyS;
+  for (int i = 1; i < n; ++i) {
+    loE = std::min(loE, of(i).energyJ);
+    loL = std::min(loL, of(i).latencyS);
+  }
+  int best = 0;
+  double bestD = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < n; ++i) {
+    const double e = loE > 0.0 ? of(i).energyJ / loE - 1.0 : 0.0;
+    const double l = loL > 0.0 ? of(i).latencyS / loL - 1.0 : 0.0;
+    const double d = e * e + l * l;
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
+}
 
 // MODEL.md §8 PGSAM: Pareto-Guided Simulated Annealing with Momentum. Fixed memory: everything
 // solve() needs (the archive, the evaluation cache, the states) is sized at create(); solve()

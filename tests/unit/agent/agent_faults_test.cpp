@@ -196,26 +196,44 @@ TEST_F(AgentFaults, ACrashedWorkloadRestartsInTheSameTickWithTheTokensLeft) {
 namespace qeil {
 namespace {
 
-// Under the balanced policy, workloads arriving one by one: each arrival re-plans, and without
-// the move hysteresis the new plans bounce running workloads between the CPU and the
-// accelerators (14 processes for 5 workloads on this twin). With it a workload is started at
-// most twice: where it was launched, and where the first plan put it. The twin counts every
-// process it started.
-TEST_F(AgentFaults, BalancedReplansDoNotFlapWorkloadsBetweenDevices) {
-  const int n = 5;
-  for (int i = 0; i < n; ++i) {
-    run("llm", 2 + i % 2);
-    ticks(50);
-  }
-  ticks(1200);  // 120 s more: 24 periodic re-plans at least
-  EXPECT_LE(t_.twin->workloadCount(), static_cast<size_t>(2 * n));
-  EXPECT_GT(agent().planner()->movesKept(), 0u);
-  EXPECT_GE(agent().planner()->replans(), 24u + n);
-  for (const WorkloadEntry& e : agent().workloads().entries()) {
-    if (e.used) {
-      EXPECT_EQ(e.state, WorkloadState::Running);
+// Workloads arriving one by one: each arrival re-plans, and a new plan could bounce running
+// workloads between the CPU and the accelerators. Each is started at most twice: where it was
+// launched, and where the first plan put it. The twin counts every process it started. Returns
+// the moves the hysteresis kept.
+class AgentReplans : public AgentFaults {
+ protected:
+  uint64_t arrivalsOneByOne(scheduler::Policy policy) {
+    PlanPolicy p = agent().planner()->policy();
+    p.policy = policy;
+    agent().planner()->setPolicy(p);
+    const int n = 5;
+    for (int i = 0; i < n; ++i) {
+      run("llm", 2 + i % 2);
+      ticks(50);
     }
+    ticks(1200);  // 120 s more: 24 periodic re-plans at least
+    EXPECT_LE(t_.twin->workloadCount(), static_cast<size_t>(2 * n));
+    EXPECT_GE(agent().planner()->replans(), 24u + n);
+    for (const WorkloadEntry& e : agent().workloads().entries()) {
+      if (e.used) {
+        EXPECT_EQ(e.state, WorkloadState::Running);
+      }
+    }
+    return agent().planner()->movesKept();
   }
+};
+
+// Energy-first: without the move hysteresis this twin starts 13 processes for 5 workloads.
+TEST_F(AgentReplans, EnergyFirstDoesNotFlapWorkloadsBetweenDevices) {
+  EXPECT_GT(arrivalsOneByOne(scheduler::Policy::EnergyFirst), 0u);
+}
+
+TEST_F(AgentReplans, BalancedDoesNotFlapWorkloadsBetweenDevices) {
+  arrivalsOneByOne(scheduler::Policy::Balanced);
+}
+
+TEST_F(AgentReplans, LatencyFirstDoesNotFlapWorkloadsBetweenDevices) {
+  arrivalsOneByOne(scheduler::Policy::LatencyFirst);
 }
 
 }  // namespace

@@ -355,6 +355,27 @@ TEST(Pgsam, PoliciesPickTheirEndOfTheFront) {
   EXPECT_LE(balanced.objectives.latencyS, energyFirst.objectives.latencyS);
 }
 
+Objectives objectives(double energyJ, double latencyS) {
+  Objectives o;
+  o.energyJ = energyJ;
+  o.latencyS = latencyS;
+  o.feasible = true;
+  return o;
+}
+
+TEST(KneePoint, WeighsRelativeDifferences) {
+  // A memory-bound decode: a higher OPP buys 0.5 % of latency for up to 2x the energy. Range
+  // normalisation would pick the middle member; relatively, the cheapest is the knee.
+  const std::vector<Objectives> flat = {objectives(100, 100.5), objectives(130, 100.2),
+                                        objectives(200, 100.0)};
+  EXPECT_EQ(kneePoint(3, [&](int i) -> const Objectives& { return flat[i]; }), 0);
+  // A real trade: 5 % more energy for 5x lower latency is the knee; the extremes are not.
+  const std::vector<Objectives> steep = {objectives(100, 10), objectives(105, 2),
+                                         objectives(300, 1)};
+  EXPECT_EQ(kneePoint(3, [&](int i) -> const Objectives& { return steep[i]; }), 1);
+  EXPECT_EQ(kneePoint(1, [&](int i) -> const Objectives& { return steep[i]; }), 0);
+}
+
 TEST(Pgsam, CreateRejectsABadConfiguration) {
   SimClock clock;
   const PlannerInstance inst = test::randomInstance(shape(2, 3, 1));
