@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <algorithm>
 #include <csignal>
 
 #include "hal/linux/monotonic_clock.h"
@@ -78,10 +79,10 @@ Status Agent::init(const Clock& clock) {
   std::vector<SavedWorkload> saved = loadSavedWorkloads();
   s = journal_.recover();
   if (!s.ok()) warnings_.push_back(std::string("recover: ") + s.error().message());
+  wallClock_ = std::make_unique<MonotonicClock>();
   s = build(saved);
   if (!s.ok()) return s;
-  verifyClock_ = std::make_unique<MonotonicClock>();
-  verify_ = std::make_unique<VerifySessionTable>(*verifyClock_);
+  verify_ = std::make_unique<VerifySessionTable>(*wallClock_);
   auto loop = EventLoop::create();
   if (!loop.ok()) return loop.error();
   loop_ = std::move(loop.value());
@@ -102,7 +103,8 @@ Status Agent::build(const std::vector<SavedWorkload>& saved) {
                     : makeProcessLauncher(*hal_->placement, board_);
   workloads_ = std::make_unique<WorkloadTable>(*launcher_, hal_->placement.get());
   resumeSavedWorkloads(saved, clock_->nowNs());
-  auto planner = PlanManager::create(board_, *clock_);
+  auto planner =
+      PlanManager::create(board_, options_.planBudgetOnWallClock ? *wallClock_ : *clock_);
   if (planner.ok()) {
     planner_ = std::move(planner.value());
   } else {
@@ -131,7 +133,10 @@ void Agent::tick() {
     return;
   }
   if (twin_ && options_.beforeTick) options_.beforeTick(*this);
+  const int64_t wallStartNs = wallClock_->nowNs();
   if (twin_) twin_->stepNs(options_.tickMs * kNsPerMs);
+  const int64_t wallAgentNs = wallClock_->nowNs();
+  timing_.twinStepNs = wallAgentNs - wallStartNs;
   const int64_t nowNs = clock_->nowNs();
   sample_.timeNs = nowNs;
   // A monitor whose chip stopped answering re-probes it with backoff (hal/sensor_health.h);
@@ -155,6 +160,8 @@ void Agent::tick() {
   if (telemetryLog_) telemetryLog_->append(sample_, nowNs);
   lastTickNs_ = nowNs;
   ++ticks_;
+  timing_.tickNs = wallClock_->nowNs() - wallAgentNs;
+  timing_.tickMaxNs = std::max(timing_.tickMaxNs, timing_.tickNs);
 }
 
 // Where a crashed workload restarts: its planned device while that is available ("cpu" for a
@@ -182,7 +189,10 @@ Status Agent::replan() {
     if (!std::isnan(zoneTempC_[z])) planner_->setZoneTempC(z, zoneTempC_[z]);
   }
   if (haveSoc_) planner_->applyCalibration(calibration_);
+  const int64_t wallStartNs = wallClock_->nowNs();
   Status s = planner_->replan(*workloads_, *hal_);
+  timing_.replanNs = wallClock_->nowNs() - wallStartNs;
+  timing_.replanMaxNs = std::max(timing_.replanMaxNs, timing_.replanNs);
   planner_->plannedActivity(&activeCores_);
   plannedDramW_ = planner_->plannedDramW();
   planner_->plannedTopOpp(&plannedOpp_);

@@ -51,6 +51,11 @@ struct AgentOptions {
   // Twin mode, tests: called on the loop's thread at the start of every tick, before the twin
   // steps (faults injected at chosen simulated times, without racing the loop).
   std::function<void(Agent&)> beforeTick;
+  // PGSAM's time budget (scheduler/pgsam.h) on the monotonic clock, as qeild runs it: it bounds
+  // how long a re-plan stalls the loop, also on a twin. false: on the agent's clock, which on a
+  // twin holds still during a solve, so the iteration bound ends it and the same inputs give
+  // the same plan (tests, benches). On a board both clocks are the monotonic clock.
+  bool planBudgetOnWallClock = false;
 };
 
 // What the agent last read of one rail, and the energy it integrated from its samples.
@@ -150,6 +155,17 @@ class Agent {
   BoardHal& hal() { return *hal_; }
   SettingsJournal& journal() { return journal_; }
   const Clock& clock() const { return *clock_; }
+  // Wall time the loop thread spent, on the monotonic clock (also on a twin): the last tick and
+  // the longest, the twin's step kept apart (a board has none), the last re-plan and the longest.
+  // A request that arrives during a tick waits for it.
+  struct LoopTiming {
+    int64_t tickNs = 0;
+    int64_t tickMaxNs = 0;
+    int64_t twinStepNs = 0;
+    int64_t replanNs = 0;
+    int64_t replanMaxNs = 0;
+  };
+  const LoopTiming& loopTiming() const { return timing_; }
   const TelemetryRing& telemetry() const { return ring_; }
   // Null without AgentOptions::telemetryFiles.dir.
   TelemetryLog* telemetryLog() { return telemetryLog_.get(); }
@@ -242,7 +258,7 @@ class Agent {
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   TelemetryRing ring_;
   std::unique_ptr<TelemetryLog> telemetryLog_;
-  std::unique_ptr<Clock> verifyClock_;
+  std::unique_ptr<Clock> wallClock_;  // monotonic: verification sessions, loop timing
   std::unique_ptr<VerifySessionTable> verify_;
   TelemetrySample sample_;
   std::vector<RailState> rails_;
@@ -274,6 +290,7 @@ class Agent {
   std::array<uint64_t, static_cast<size_t>(ReplanTrigger::Count)> triggerCounts_{};
   uint64_t faultEvents_ = 0;
   int64_t lastTickNs_ = -1;
+  LoopTiming timing_;
 };
 
 }  // namespace qeil

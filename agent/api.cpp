@@ -81,6 +81,18 @@ void faultStatus(JsonWriter& w, Agent& agent) {
   key(w, "last_replan_trigger", replanTriggerName(agent.lastTrigger()));
 }
 
+// What the loop thread spends, in ms (agent.h, LoopTiming).
+void loopTiming(JsonWriter& w, const Agent::LoopTiming& t) {
+  w.Key("loop");
+  w.StartObject();
+  keyNumber(w, "last_tick_ms", static_cast<double>(t.tickNs) / kNsPerMs);
+  keyNumber(w, "longest_tick_ms", static_cast<double>(t.tickMaxNs) / kNsPerMs);
+  keyNumber(w, "twin_step_ms", static_cast<double>(t.twinStepNs) / kNsPerMs);
+  keyNumber(w, "last_replan_ms", static_cast<double>(t.replanNs) / kNsPerMs);
+  keyNumber(w, "longest_replan_ms", static_cast<double>(t.replanMaxNs) / kNsPerMs);
+  w.EndObject();
+}
+
 ApiResponse status(Agent& agent) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -95,6 +107,7 @@ ApiResponse status(Agent& agent) {
   w.Uint64(agent.ticks());
   w.Key("tick_ms");
   w.Int64(agent.options().tickMs);
+  loopTiming(w, agent.loopTiming());
   keyNumber(w, "power_w", agent.boardPowerW());
   keyNumber(w, "energy_j", agent.boardEnergyJ());
   w.Key("rails");
@@ -330,6 +343,17 @@ ApiResponse metrics(Agent& agent) {
   metricLine(out, "qeil_board_energy_joules_total", nullptr, "", agent.boardEnergyJ());
   metricHeader(out, "qeil_ticks_total", "counter", "Sampling ticks since start.");
   metricLine(out, "qeil_ticks_total", nullptr, "", static_cast<double>(agent.ticks()));
+  const Agent::LoopTiming& t = agent.loopTiming();
+  metricHeader(out, "qeil_tick_duration_seconds", "gauge",
+               "Wall time of the last tick, re-plan included, the twin's step not.");
+  metricLine(out, "qeil_tick_duration_seconds", nullptr, "",
+             static_cast<double>(t.tickNs) / kNsPerS);
+  metricHeader(out, "qeil_tick_duration_max_seconds", "gauge", "Longest tick since start.");
+  metricLine(out, "qeil_tick_duration_max_seconds", nullptr, "",
+             static_cast<double>(t.tickMaxNs) / kNsPerS);
+  metricHeader(out, "qeil_replan_duration_max_seconds", "gauge", "Longest re-plan since start.");
+  metricLine(out, "qeil_replan_duration_max_seconds", nullptr, "",
+             static_cast<double>(t.replanMaxNs) / kNsPerS);
   railMetrics(out, agent);
   deviceMetrics(out, agent);
   return r;

@@ -47,6 +47,7 @@ bool parsePolicy(const char* name, scheduler::Policy* out);
 class PlanManager {
  public:
   static constexpr int kCapSteps = 8;
+  // `clock` bounds each solve (PGSAM's time budget).
   static Result<std::unique_ptr<PlanManager>> create(const BoardSpec& board, const Clock& clock);
 
   // Builds the problem from `table`, solves and enforces. With no workload to plan it clears

@@ -118,6 +118,14 @@ void printStatus(const Doc& d) {
          strcmp(str(d, "mode"), "twin") == 0 ? ", twin" : "");
   printf("uptime     %s s (%s ticks of %s ms)\n", fmt(num(d, "uptime_s"), "%.1f").c_str(),
          fmt(num(d, "ticks"), "%.0f").c_str(), fmt(num(d, "tick_ms"), "%.0f").c_str());
+  if (d.HasMember("loop") && d["loop"].IsObject()) {
+    const Val& l = d["loop"];
+    printf("loop       tick %s ms (longest %s), re-plan %s ms (longest %s)\n",
+           fmt(num(l, "last_tick_ms"), "%.2f").c_str(),
+           fmt(num(l, "longest_tick_ms"), "%.2f").c_str(),
+           fmt(num(l, "last_replan_ms"), "%.2f").c_str(),
+           fmt(num(l, "longest_replan_ms"), "%.2f").c_str());
+  }
   printf("power      %s W\n", fmt(num(d, "power_w")).c_str());
   printf("energy     %s J\n", fmt(num(d, "energy_j"), "%.1f").c_str());
   printf("hardware   %s rails, %s zones, %s devices\n", fmt(num(d, "rails"), "%.0f").c_str(),

@@ -127,6 +127,7 @@ qeil::AgentOptions agentOptions(const qeil::QeildOptions& o, const std::string& 
   a.speed = o.speed;
   if (o.ambientSet) a.ambientC = o.ambientC;
   a.tickMs = o.tickMs;
+  a.planBudgetOnWallClock = true;
   a.journalPath = o.journalPath;
   if (a.journalPath.empty()) a.journalPath = o.twin ? twinRoot + "/qeild.journal" : kDefaultJournal;
   a.telemetryFiles.dir = o.telemetryDir;

@@ -28,6 +28,9 @@ sleep 3
 "$qeilctl" --json status >"$tmp/status" || fail "qeilctl status"
 has "$tmp/status" "\"dir\":\"$tmp/tel\""
 has "$tmp/status" '"write_errors":0'
+"$qeilctl" status >"$tmp/status.txt" || fail "qeilctl status"
+grep -Eq '^loop +tick [0-9.]+ ms \(longest [0-9.]+\), re-plan [0-9.]+ ms' "$tmp/status.txt" ||
+  { fail "no loop line in qeilctl status"; cat "$tmp/status.txt"; }
 # The default directory is the one the daemon reports; its current file ends early, no error.
 "$qeilctl" telemetry export >"$tmp/live.csv" 2>"$tmp/live.err" || fail "export while running"
 [ -s "$tmp/live.err" ] && { fail "export while running wrote errors"; cat "$tmp/live.err"; }

@@ -122,6 +122,29 @@ TEST(Agent, SteadyStateTickDoesNotAllocate) {
   EXPECT_EQ(t.agent->ticks(), 320u);
 }
 
+// qeild bounds a re-plan by PGSAM's time budget on the monotonic clock, also on a twin; tests
+// and benches leave it on the twin's clock, which holds still during the solve (the iteration
+// bound ends it, the same inputs give the same plan). 16 workloads: 2000 iterations take far
+// longer than the 5 ms budget (about 25 ms on the x86-64 build host).
+TEST(Agent, QeildBoundsAReplanByWallTime) {
+  for (bool wall : {false, true}) {
+    SCOPED_TRACE(wall ? "budget on the monotonic clock" : "budget on the twin's clock");
+    test::TwinAgent t("rk3588.cfg");
+    AgentOptions o;
+    o.planBudgetOnWallClock = wall;
+    ASSERT_TRUE(t.start(o));
+    LlmWorkloadSpec m = defaultLlmDescriptor();
+    m.outputTokens = 1000000;
+    for (int i = 0; i < 16; ++i) {
+      m.threads = 1 + i % 4;
+      ASSERT_TRUE(t.agent->workloads().run({"llm"}, m, "", t.agent->clock().nowNs()).ok());
+    }
+    t.agent->tick();
+    ASSERT_TRUE(t.agent->planner()->hasPlan());
+    EXPECT_EQ(t.agent->planner()->plan().stats.timedOut, wall);
+  }
+}
+
 TEST(Agent, SimLimitStopsTicks) {
   test::TwinAgent t("rk3588.cfg");
   AgentOptions o;

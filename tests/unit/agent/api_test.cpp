@@ -64,6 +64,23 @@ TEST_F(Api, StatusReportsTheAgent) {
   EXPECT_DOUBLE_EQ(d["power_w"].GetDouble(), t_.agent->boardPowerW());
   EXPECT_DOUBLE_EQ(d["uptime_s"].GetDouble(), 1.0);  // 10 ticks of 100 ms
   EXPECT_EQ(d["telemetry"]["samples"].GetUint64(), 10u);
+  // Wall time of the loop: a tick costs something, the longest at least the last, and no
+  // re-plan yet on an idle board.
+  const rapidjson::Value& loop = d["loop"];
+  EXPECT_GT(loop["last_tick_ms"].GetDouble(), 0.0);
+  EXPECT_GE(loop["longest_tick_ms"].GetDouble(), loop["last_tick_ms"].GetDouble());
+  EXPECT_GT(loop["twin_step_ms"].GetDouble(), 0.0);
+  EXPECT_EQ(loop["longest_replan_ms"].GetDouble(), 0.0);
+}
+
+TEST_F(Api, LoopTimingCountsTheReplan) {
+  ASSERT_EQ(handleApiRequest(*t_.agent, "POST", "/v1/workloads", R"({"run": ["llm"]})").status,
+            201);
+  t_.agent->tick();
+  const Agent::LoopTiming& t = t_.agent->loopTiming();
+  EXPECT_GT(t.replanNs, 0);
+  EXPECT_EQ(t.replanMaxNs, t.replanNs);
+  EXPECT_GE(t.tickNs, t.replanNs);  // the re-plan is made inside the tick
 }
 
 TEST_F(Api, RailsCarryEveryReading) {
@@ -115,9 +132,9 @@ TEST_F(Api, MetricsAreValidPrometheusText) {
     if (line.rfind("qeil_rail_power_watts{rail=\"VIN_5V\"} ", 0) == 0) railLine = true;
   }
   EXPECT_TRUE(railLine);
-  // board power, energy, ticks; rail power, energy and estimated; 7 zones (temperature and
-  // estimated); 5 devices available, 5 frequencies
-  EXPECT_EQ(samples, 3 + 3 * 1 + 2 * 7 + 5 + 5);
+  // board power, energy, ticks, tick and longest tick, longest re-plan; rail power, energy and
+  // estimated; 7 zones (temperature and estimated); 5 devices available, 5 frequencies
+  EXPECT_EQ(samples, 6 + 3 * 1 + 2 * 7 + 5 + 5);
 }
 
 TEST(QeildOptions, ParsesTheDaemonLine) {
