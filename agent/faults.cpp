@@ -130,14 +130,15 @@ bool ThermalMarginWatch::update(const double* tempC, size_t zones,
 bool DriftWatch::update(double measuredW, double estimatedW, int64_t nowNs) {
   residualW_ = measuredW - estimatedW;
   const double bound = std::max(kAbsBoundW, kRelBound * std::fabs(estimatedW));
-  if (!(std::fabs(residualW_) > bound)) {
+  if (!(std::fabs(residualW_ - offsetW_) > bound)) {
     over_ = 0;
-    lastFiredNs_ = -1;
     return false;
   }
   if (++over_ < kTicks) return false;
   if (lastFiredNs_ >= 0 && nowNs - lastFiredNs_ < kRepeatMs * kNsPerMs) return false;
   lastFiredNs_ = nowNs;
+  offsetW_ = residualW_;
+  over_ = 0;
   ++fired_;
   return true;
 }

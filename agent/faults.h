@@ -85,9 +85,11 @@ class ThermalMarginWatch {
   uint64_t crossings_ = 0;
 };
 
-// Model drift as a re-plan trigger: the measured board power and the model's estimate of it
-// disagree by more than kRelBound (and kAbsBoundW) for kTicks ticks in a row; fires once, then
-// again only after the disagreement went away or kRepeatMs passed.
+// Model drift as a re-plan trigger: the measured board power departs from the model's estimate
+// of it by more than kRelBound of the estimate (and kAbsBoundW) for kTicks ticks in a row, not
+// counting the offset it last fired on. A lasting offset (regulator losses and DRAM power the
+// estimate leaves out, a coefficient off) fires once: re-planning again would not change it.
+// It fires again when the offset changes by as much, and at most every kRepeatMs.
 class DriftWatch {
  public:
   static constexpr double kRelBound = 0.25;
@@ -95,12 +97,15 @@ class DriftWatch {
   static constexpr int kTicks = 10;
   static constexpr int64_t kRepeatMs = 10'000;
   bool update(double measuredW, double estimatedW, int64_t nowNs);
+  // measured - estimated, the offset included.
   double residualW() const { return residualW_; }
+  double acknowledgedOffsetW() const { return offsetW_; }
   uint64_t fired() const { return fired_; }
 
  private:
   int over_ = 0;
   double residualW_ = 0.0;
+  double offsetW_ = 0.0;
   int64_t lastFiredNs_ = -1;
   uint64_t fired_ = 0;
 };

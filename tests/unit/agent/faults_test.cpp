@@ -121,22 +121,26 @@ TEST(ThermalMargin, CapsStepDownInsideTheMarginAndComeBackBelowItsHysteresis) {
   EXPECT_EQ(w.crossings(), 2u);
 }
 
-TEST(DriftWatch, FiresAfterASustainedDisagreementOnlyAndRepeatsSlowly) {
+TEST(DriftWatch, FiresOnceOnALastingOffsetAndAgainWhenItChanges) {
   DriftWatch d;
   int64_t now = 0;
-  for (int i = 0; i < 100; ++i)
-    EXPECT_FALSE(d.update(5.1, 5.0, now += 100 * kNsPerMs));
-  int fired = 0;
-  for (int i = 0; i < DriftWatch::kTicks; ++i)
-    fired += d.update(8.0, 5.0, now += 100 * kNsPerMs) ? 1 : 0;
-  EXPECT_EQ(fired, 1);
+  auto feed = [&](int ticks, double measuredW, double estimatedW) {
+    int fired = 0;
+    for (int i = 0; i < ticks; ++i)
+      fired += d.update(measuredW, estimatedW, now += 100 * kNsPerMs) ? 1 : 0;
+    return fired;
+  };
+  EXPECT_EQ(feed(100, 5.1, 5.0), 0);  // within 25 %
+  EXPECT_EQ(feed(DriftWatch::kTicks - 1, 8.0, 5.0), 0);
+  EXPECT_EQ(feed(1, 8.0, 5.0), 1);  // 10 ticks 3 W over
   EXPECT_NEAR(d.residualW(), 3.0, 1e-12);
-  for (int i = 0; i < 50; ++i)  // 5 s more: within kRepeatMs
-    fired += d.update(8.0, 5.0, now += 100 * kNsPerMs) ? 1 : 0;
-  EXPECT_EQ(fired, 1);
-  for (int i = 0; i < 60; ++i)
-    fired += d.update(8.0, 5.0, now += 100 * kNsPerMs) ? 1 : 0;
-  EXPECT_EQ(fired, 2);
+  EXPECT_NEAR(d.acknowledgedOffsetW(), 3.0, 1e-12);
+  EXPECT_EQ(feed(600, 8.0, 5.0), 0);  // a lasting offset: a minute, no more re-plans
+  EXPECT_EQ(feed(600, 8.5, 6.0), 0);  // another plan, the same offset
+  EXPECT_EQ(feed(DriftWatch::kTicks, 11.0, 5.0), 1);  // the offset grew by 3 W
+  EXPECT_EQ(feed(DriftWatch::kTicks, 5.0, 5.0), 0);   // back, but within kRepeatMs
+  EXPECT_EQ(feed(100, 5.0, 5.0), 1);                  // then it fires on the new agreement
+  EXPECT_NEAR(d.acknowledgedOffsetW(), 0.0, 1e-12);
 }
 
 }  // namespace
