@@ -217,6 +217,26 @@ TEST(Pgsam, SameSeedSamePlan) {
                a.stats.evaluations == c.stats.evaluations);
 }
 
+// The cache only spares evaluations: its size changes how many are made, never the search.
+TEST(Pgsam, TheCacheSizeDoesNotChangeThePlan) {
+  SimClock clock;
+  const PlannerInstance inst = test::randomInstance(shape(8, 6, 5));
+  const auto model = test::modelOf(inst);
+  Plan small;
+  Plan large;
+  for (auto [capacity, plan] : {std::pair<int, Plan*>{16, &small}, {8192, &large}}) {
+    PgsamConfig config;
+    config.cacheCapacity = capacity;
+    auto p = Pgsam::create(*model, clock, config);
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(p.value()->solve(inst.problem, plan).ok());
+  }
+  EXPECT_TRUE(samePlacement(small.placement, large.placement));
+  EXPECT_EQ(small.stats.iterations, large.stats.iterations);
+  EXPECT_EQ(small.objectives.energyJ, large.objectives.energyJ);
+  EXPECT_GT(small.stats.evaluations, large.stats.evaluations);
+}
+
 TEST(Pgsam, SolveDoesNotAllocate) {
   SimClock clock;
   const PlannerInstance inst = test::randomInstance(shape(8, 6, 5));
