@@ -269,8 +269,15 @@ void Checker::railChip(size_t i) {
     }
     return;
   }
-  const char* chip = r.backend.c_str();
-  if (r.backend == "hwmon") {
+  const bool hwmon = r.backend == "hwmon";
+  const char* chip = hwmon && !r.hwmonChip.empty() ? r.hwmonChip.c_str() : r.backend.c_str();
+  // The channel picks the chip's input, also behind hwmon (and the twin's model of it).
+  const bool threeChannels = std::string(chip) == "ina3221";
+  if (threeChannels && r.channel > 2)
+    diag_.report(at + ".channel", "%d is outside 0..2 (the ina3221's three)", r.channel);
+  if (!threeChannels && r.channel != 0)
+    diag_.report(at + ".channel", "%d: the %s has one channel, 0", r.channel, chip);
+  if (hwmon) {
     if (r.hwmonChip.empty()) {
       diag_.report(at + ".hwmon_chip", "missing (required for backend hwmon)");
     } else if (r.hwmonChip == "ina3221" && r.hwmonLabel.empty()) {
@@ -281,10 +288,6 @@ void Checker::railChip(size_t i) {
       diag_.report(at + ".i2c_bus", "missing (required for %s)", chip);
     if (!diag_.has(at + ".address"))
       diag_.report(at + ".address", "missing (required for %s)", chip);
-    if (r.backend == "ina3221" && r.channel > 2)
-      diag_.report(at + ".channel", "%d is outside 0..2 (the ina3221's three)", r.channel);
-    if (r.backend != "ina3221" && r.channel != 0)
-      diag_.report(at + ".channel", "%d: the %s has one channel, 0", r.channel, chip);
     if (r.backend == "ina260" && r.shuntOhm != 0.0)
       diag_.report(at + ".shunt_ohm", "the ina260's shunt is internal: leave shunt_ohm out");
     if (r.backend != "ina260" && !(r.shuntOhm > 0.0)) {
@@ -448,7 +451,9 @@ PowerMonitorSpec railMonitorSpec(const BoardRail& r) {
   spec.ina.shuntConvUs = r.convUs;
   for (InaChannelConfig& ch : spec.ina.channels)
     ch.enabled = false;
-  spec.ina.channels[r.channel] = InaChannelConfig{r.shuntOhm, r.maxCurrentA, true};
+  if (r.channel >= 0 && static_cast<size_t>(r.channel) < spec.ina.channels.size())
+    spec.ina.channels[static_cast<size_t>(r.channel)] =
+        InaChannelConfig{r.shuntOhm, r.maxCurrentA, true};
   spec.hwmon.chip = r.hwmonChip;
   if (!r.hwmonLabel.empty()) spec.hwmon.labels.push_back(r.hwmonLabel);
   if (r.i2cBus >= 0 && r.address > 0) {

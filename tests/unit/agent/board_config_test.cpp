@@ -378,6 +378,10 @@ const ErrorCase kRailCases[] = {
      "0: the ina3221 needs the shunt's resistance (> 0)", nullptr},
     {"ShuntNegative", "shunt_ohm = 0.01;", "shunt_ohm = -0.01;", "power_rails.[0].shunt_ohm",
      "-0.01: the ina3221 needs", nullptr},
+    // A libFuzzer find: behind hwmon the channel went unchecked and indexed past the chip's three.
+    {"HwmonIna3221Channel", "hwmon_label = \"VDD_CPU\";",
+     "hwmon_label = \"VDD_CPU\";\n    channel = 4;", "power_rails.[2].channel",
+     "4 is outside 0..2 (the ina3221's three)", "channel = 4;"},
     {"HwmonWithoutChip", "hwmon_chip = \"ina3221\";\n    ", "", "power_rails.[2].hwmon_chip",
      "missing (required for backend hwmon)", "{ name = \"VDD_CPU\";"},
     {"HwmonIna3221WithoutLabel", "hwmon_label = \"VDD_CPU\";\n    ", "",
