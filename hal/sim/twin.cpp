@@ -493,6 +493,7 @@ void BoardTwin::setCoreOnline(int cpu, bool online) {
 void BoardTwin::updateWorkloadCpus(twin::Workload& w) {
   if (w.device >= 0) return;
   w.allowed = twin::TwinTree::effectiveCpus(w.cpusetPaths, CpuSet::range(0, tree_->cpuCount() - 1));
+  w.cpuWeight = twin::TwinTree::cpuWeight(w.cpuWeightPath);
   CpuSet running;
   CpuSet fallback;
   for (int c = 0; c < tree_->cpuCount(); ++c) {
@@ -798,6 +799,7 @@ Result<int> BoardTwin::addWorkload(const LlmWorkloadSpec& spec) {
   auto paths = tree_->addCgroupProcess(spec.cgroup, spec.cpus, w.pid);
   if (!paths.ok()) return paths.error().prefix("workload '%s'", name);
   w.cpusetPaths = std::move(paths.value());
+  w.cpuWeightPath = tree_->cpuWeightFile(spec.cgroup);
   w.prefillDone = spec.promptTokens <= 0;
   updateWorkloadCpus(w);
   if (reuse < workloads_.size()) {

@@ -606,6 +606,32 @@ void TwinTree::removeProcess(const std::string& group, pid_t pid) {
   ::rmdir(procDir.c_str());
 }
 
+std::string TwinTree::cpuWeightFile(const std::string& group) const {
+  std::string rel;
+  for (size_t pos = 0; pos < group.size();) {
+    size_t end = group.find('/', pos);
+    if (end == std::string::npos) end = group.size();
+    if (end > pos) rel += "/" + group.substr(pos, end - pos);
+    pos = end + 1;
+  }
+  if (rel.empty()) return std::string();
+  if (cgroupVersion_ == CgroupVersion::V1)
+    return cgroups_->hierarchyDir("cpu") + rel + "/cpu.shares";
+  return cgroups_->hierarchyDir("cpuset") + rel + "/cpu.weight";
+}
+
+double TwinTree::cpuWeight(const std::string& file) {
+  constexpr double kDefault = 100.0;
+  if (file.empty()) return kDefault;
+  char text[32];
+  Result<size_t> r = readTextFile(file, text, sizeof text);
+  if (!r.ok() || r.value() == 0) return kDefault;
+  const double value = strtod(text, nullptr);
+  if (!(value > 0.0)) return kDefault;
+  const bool shares = file.size() >= 10 && file.compare(file.size() - 10, 10, "cpu.shares") == 0;
+  return shares ? value * kDefault / 1024.0 : value;
+}
+
 CpuSet TwinTree::effectiveCpus(const std::vector<std::string>& paths, CpuSet all) {
   CpuSet eff = all;
   for (const std::string& path : paths) {

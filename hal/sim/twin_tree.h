@@ -127,6 +127,12 @@ class TwinTree {
                                                     pid_t pid);
   // The process exits: gone from its group's cgroup.procs and from /proc. Allocates.
   void removeProcess(const std::string& group, pid_t pid);
+  // The file holding `group`'s CPU weight: cpu.weight (v2) or, in the cpu hierarchy,
+  // cpu.shares (v1); empty for the root group, which has none. Allocates.
+  std::string cpuWeightFile(const std::string& group) const;
+  // The weight that file holds, on cgroup v2's scale (100 the default; v1's shares 1024 are
+  // 100); 100 when it is empty or unreadable. Never allocates.
+  static double cpuWeight(const std::string& file);
   // The CPUs the cpusets along `paths` allow, as cgroup v2 resolves them: each level narrows
   // its parent's set, and a level that would leave nothing (or is empty) takes the parent's.
   // `all` is the root's set. Never allocates.

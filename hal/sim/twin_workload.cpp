@@ -88,6 +88,7 @@ double footprintBytes(const LlmWorkloadSpec& s) {
 
 void WorkloadSolver::configure(size_t cpus, size_t devices) {
   cpuThreads_.assign(cpus, 0);
+  cpuWeight_.assign(cpus, 0.0);
   cpuBusyS_.assign(cpus, 0.0);
   deviceCores_.assign(devices, 0);
   deviceLoads_.assign(devices, 0);
@@ -103,6 +104,7 @@ bool WorkloadSolver::runnable(const Workload& w, const Slots& slots, const Input
 
 void WorkloadSolver::place(Workload* workloads, size_t count, const Inputs& in) {
   std::fill(cpuThreads_.begin(), cpuThreads_.end(), 0);
+  std::fill(cpuWeight_.begin(), cpuWeight_.end(), 0.0);
   std::fill(deviceCores_.begin(), deviceCores_.end(), 0);
   std::fill(deviceLoads_.begin(), deviceLoads_.end(), 0);
   for (size_t i = 0; i < count; ++i) {
@@ -127,6 +129,7 @@ void WorkloadSolver::place(Workload* workloads, size_t count, const Inputs& in) 
       slots.push_back({cpus[j], n});
       if (cpuThreads_[cpus[j]] == 0) ++deviceCores_[in.cpuDevice[cpus[j]]];
       cpuThreads_[cpus[j]] += n;
+      cpuWeight_[cpus[j]] += n * w.cpuWeight;
     }
   }
 }
@@ -159,7 +162,7 @@ double WorkloadSolver::layerTimeS(const Workload& w, const Slots& slots, const P
   }
   double slowest = 0.0;
   for (const Slot& s : slots)
-    slowest = std::max(slowest, cpuThreads_[s.cpu] * threadTimeS(w, s.cpu, c, in));
+    slowest = std::max(slowest, cpuWeight_[s.cpu] / w.cpuWeight * threadTimeS(w, s.cpu, c, in));
   double t = std::max(slowest + in.barrierS, kMinLayerS);
   if (demand) {
     double perThread = c.bytes / (layers * std::max(1, w.spec.threads));

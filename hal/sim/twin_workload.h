@@ -95,6 +95,8 @@ struct Workload {
   int device = -1;  // accelerator index; -1: CPU
   WorkType workType = WorkType::Int8;
   std::vector<std::string> cpusetPaths;  // cpuset.cpus from the hierarchy root to the group
+  std::string cpuWeightPath;             // its group's cpu.weight (v1: cpu.shares)
+  double cpuWeight = 100.0;              // read back every step, cgroup v2's scale
   int pid = 0;
   CpuSet allowed;  // what its cpusets allow (read back every step)
   CpuSet running;  // allowed and online: where its threads are
@@ -170,7 +172,12 @@ class WorkloadSolver {
                double layers, double layerS);
   double threadTimeS(const Workload& w, int cpu, const PassCost& c, const Inputs& in) const;
 
-  std::vector<int> cpuThreads_;   // threads sharing each CPU
+  std::vector<int> cpuThreads_;  // threads sharing each CPU
+  // Per CPU, the sum over its threads of their groups' CPU weights: a thread of weight w gets
+  // w / sum of that CPU's time. A simplification of CFS, which weighs groups and spreads a
+  // group's weight over the CPUs its threads are on; the two agree when each group has one
+  // thread per CPU, and with equal weights this is the even share per thread.
+  std::vector<double> cpuWeight_;
   std::vector<int> deviceCores_;  // busy cores per CPU device
   std::vector<int> deviceLoads_;  // workloads per accelerator
   std::vector<double> cpuBusyS_;

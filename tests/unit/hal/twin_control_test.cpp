@@ -150,6 +150,44 @@ void cpusetMovesThreads(CgroupVersion version) {
   EXPECT_EQ(rig.twin->workload(id.value()).cpus, CpuSet::range(0, 3));
 }
 
+// Two workloads time-share one CPU in proportion to their groups' CPU weights, written through
+// the real backend (cgroup v2 cpu.weight, v1 cpu.shares); restoring the journal evens them out.
+void cpuWeightSharesACpu(CgroupVersion version) {
+  TwinRig rig(test::rk3588TwinSpec(), performance(version));
+  ASSERT_TRUE(rig.ok()) << rig.error.message();
+  int ids[2];
+  for (int i = 0; i < 2; ++i) {
+    LlmWorkloadSpec w = test::tinyLlama(1, CpuSet::range(4, 4), i == 0 ? "qeil/hi" : "qeil/lo");
+    w.repeat = true;
+    auto id = rig.twin->addWorkload(w);
+    ASSERT_TRUE(id.ok()) << id.error().message();
+    ids[i] = id.value();
+  }
+  auto placement = createCpuPlacement(rig.root(), rig.journal, "qeil");
+  ASSERT_TRUE(placement.ok()) << placement.error().message();
+  auto ratio = [&] {
+    const uint64_t hi0 = rig.twin->workload(ids[0]).totalTokens;
+    const uint64_t lo0 = rig.twin->workload(ids[1]).totalTokens;
+    for (int i = 0; i < 120; ++i)
+      rig.twin->step(0.25);
+    return static_cast<double>(rig.twin->workload(ids[0]).totalTokens - hi0) /
+           static_cast<double>(rig.twin->workload(ids[1]).totalTokens - lo0);
+  };
+  EXPECT_NEAR(ratio(), 1.0, 0.1);  // equal weights: an even share
+  ASSERT_TRUE(placement.value()->setCpuWeight("hi", 300).ok());
+  EXPECT_NEAR(ratio(), 3.0, 0.3);
+  ASSERT_TRUE(rig.journal.restoreAll().ok());
+  EXPECT_NEAR(ratio(), 1.0, 0.1);
+}
+
+TEST(TwinControl, CpuWeightThroughTheCgroup2BackendSharesACpu) {
+  cpuWeightSharesACpu(CgroupVersion::V2);
+}
+
+TEST(TwinControl, CpuWeightThroughTheCgroup1BackendSharesACpu) {
+  cpuWeightSharesACpu(CgroupVersion::V1);
+}
+
 // A CPU taken offline by writing its online file (as an admin would) is followed like the
 // kernel follows it: the online list drops it and threads leave it.
 TEST(TwinControl, OnlineFileWritesAreFollowed) {
