@@ -186,6 +186,7 @@ void Agent::resumeSavedWorkloads(const std::vector<SavedWorkload>& saved, int64_
     Result<int> id = w.origin == WorkloadOrigin::Run && !alive
                          ? workloads_->resume(w.id, w.argv, w.model, w.device, w.tokens, nowNs)
                          : (alive ? workloads_->attach(w.pid, nowNs) : Result<int>(0));
+    if (id.ok() && id.value() > 0) (void)workloads_->setPriority(id.value(), w.priority);
     if (!id.ok()) {
       warnings_.push_back("workload " + std::to_string(w.id) + ": " + id.error().message());
     } else if (id.value() > 0) {

@@ -45,6 +45,8 @@ void writeEntry(JsonWriter& w, const WorkloadEntry& e) {
   key(w, "group", e.group);
   w.Key("state");
   w.String(e.stopping ? "stopping" : workloadStateName(e.state));
+  w.Key("priority");
+  w.Int(e.priority);
   w.Key("restarts");
   w.Int(e.restarts);
   w.Key("tokens");
@@ -173,6 +175,16 @@ ApiResponse post(Agent& agent, const std::string& body) {
   if (!parseObject(body, &d))
     return apiError(400, "POST /v1/workloads: the body must be a JSON object");
   const int64_t nowNs = agent.clock().nowNs();
+  int priority = 1;
+  if (d.HasMember("priority")) {
+    const rapidjson::Value& p = d["priority"];
+    if (!p.IsInt() || p.GetInt() < 1 || p.GetInt() > kMaxWorkloadPriority) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "priority: must be an integer from 1 to %d", kMaxWorkloadPriority);
+      return apiError(400, msg);
+    }
+    priority = p.GetInt();
+  }
   Result<int> id = Error::make(EINVAL, "POST /v1/workloads: give \"run\" or \"attach\"");
   if (d.HasMember("attach") && d.HasMember("run")) {
     return apiError(400, "POST /v1/workloads: \"run\" and \"attach\" exclude each other");
@@ -203,6 +215,7 @@ ApiResponse post(Agent& agent, const std::string& body) {
     id = agent.workloads().run(argv, model, device, nowNs);
   }
   if (!id.ok()) return apiError(statusFor(id.error()), id.error().message());
+  (void)agent.workloads().setPriority(id.value(), priority);  // a weight not written is logged
   return entryResponse(*agent.workloads().find(id.value()), 201);
 }
 

@@ -98,6 +98,7 @@ int PlanManager::buildProblem(const WorkloadTable& table) {
     p.phases.push_back(energy::prefillPhase(d, n));
     p.phases.push_back(energy::decodePhase(d, n));
     p.workloads.push_back(scheduler::WorkloadSpec());
+    p.workloads.back().priority = e.priority;
     ids_[static_cast<size_t>(n)] = e.id;
     ++n;
   }

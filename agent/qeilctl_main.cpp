@@ -29,12 +29,14 @@ constexpr const char* kUsage =
     "  top [--once] [--interval-ms N]\n"
     "                      a refreshing view of rails, zones and devices (--once: one frame)\n"
     "  workloads           workloads: id, pid, device, state, tokens, tokens/s\n"
-    "  run [--device D] [MODEL FLAGS] -- CMD [ARGS...]\n"
+    "  run [--device D] [--priority N] [MODEL FLAGS] -- CMD [ARGS...]\n"
     "                      start CMD as a workload (twin: a simulated LLM run); the model\n"
     "                      defaults to TinyLlama 1.1B Q4; MODEL FLAGS: --params N --bits B\n"
     "                      --layers L --hidden H --kv-width K --context C --prompt-tokens P\n"
-    "                      --output-tokens T --threads N\n"
-    "  attach PID          place an existing process (CPU placement only)\n"
+    "                      --output-tokens T --threads N; --priority 1..10 (default 1):\n"
+    "                      its weight in the plan's latency and its cgroup's CPU weight\n"
+    "  attach [--priority N] PID\n"
+    "                      place an existing process (CPU placement only)\n"
     "  stop ID             stop a workload\n"
     "  policy [NAME] [--cap W|--no-cap]\n"
     "                      show or set the policy: energy-first, latency-first, balanced\n"
@@ -184,13 +186,14 @@ int simple(const Options& o, const char* path, void (*print)(const Doc&)) {
 }
 
 void printWorkloads(const Doc& d) {
-  printf("%4s %8s %-6s %-8s %-8s %-8s %10s %9s  %s\n", "ID", "PID", "ORIGIN", "DEVICE", "PLANNED",
-         "STATE", "TOKENS", "TOK/S", "MODEL");
+  printf("%4s %8s %-6s %4s %-8s %-8s %-8s %10s %9s  %s\n", "ID", "PID", "ORIGIN", "PRIO", "DEVICE",
+         "PLANNED", "STATE", "TOKENS", "TOK/S", "MODEL");
   if (!d.HasMember("workloads") || !d["workloads"].IsArray()) return;
   for (const Val& w : d["workloads"].GetArray()) {
-    printf("%4s %8s %-6s %-8s %-8s %-8s %10s %9s  %s\n", fmt(num(w, "id"), "%.0f").c_str(),
-           fmt(num(w, "pid"), "%.0f").c_str(), str(w, "origin"), str(w, "device"),
-           str(w, "planned_device"), str(w, "state"), fmt(num(w, "tokens"), "%.0f").c_str(),
+    printf("%4s %8s %-6s %4s %-8s %-8s %-8s %10s %9s  %s\n", fmt(num(w, "id"), "%.0f").c_str(),
+           fmt(num(w, "pid"), "%.0f").c_str(), str(w, "origin"),
+           fmt(num(w, "priority"), "%.0f").c_str(), str(w, "device"), str(w, "planned_device"),
+           str(w, "state"), fmt(num(w, "tokens"), "%.0f").c_str(),
            fmt(num(w, "tokens_per_s"), "%.1f").c_str(), str(w, "model"));
   }
 }
@@ -265,6 +268,15 @@ void printEntry(const Doc& d) {
          fmt(num(d, "pid"), "%.0f").c_str(), str(d, "device"), str(d, "state"));
 }
 
+// ", \"priority\": N" appended to a request; false when N is not a whole number.
+bool priorityField(const std::string& value, std::string* req) {
+  char* end = nullptr;
+  strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0') return false;
+  *req += ", \"priority\": " + value;
+  return true;
+}
+
 int run(const Options& o) {
   if (o.args.empty()) return -1;
   std::string req = "{\"run\": [";
@@ -275,6 +287,8 @@ int run(const Options& o) {
   for (const auto& [flag, value] : o.flags) {
     if (flag == "--device") {
       req += ", \"device\": " + quoted(value);
+    } else if (flag == "--priority") {
+      if (!priorityField(value, &req)) return -1;
     } else if (const char* key = modelKey(flag)) {
       char* end = nullptr;
       strtod(value.c_str(), &end);
@@ -548,8 +562,8 @@ int telemetry(const Options& o) {
 
 // Flags that take a value, kept for the command to interpret.
 bool valueFlag(const std::string& a) {
-  static const char* const kFlags[] = {"--device", "--cap",      "--dir",        "--since",
-                                       "--rule",   "--question", "--max-samples"};
+  static const char* const kFlags[] = {"--device", "--cap",      "--dir",         "--since",
+                                       "--rule",   "--question", "--max-samples", "--priority"};
   for (const char* f : kFlags) {
     if (a == f) return true;
   }
@@ -625,7 +639,12 @@ int main(int argc, char** argv) {
     if (*end != '\0' || n <= 0) return usage((o.command + ": a positive number").c_str());
     if (o.command == "stop")
       return change(o, "DELETE", "/v1/workloads/" + o.args[0], std::string(), nullptr);
-    return change(o, "POST", "/v1/workloads", "{\"attach\": " + o.args[0] + "}", printEntry);
+    std::string req = "{\"attach\": " + o.args[0];
+    for (const auto& [flag, value] : o.flags) {
+      if (flag != "--priority" || !priorityField(value, &req))
+        return usage("attach: [--priority N] PID");
+    }
+    return change(o, "POST", "/v1/workloads", req + "}", printEntry);
   }
   return usage(o.command.empty() ? "no command given" : ("unknown command: " + o.command).c_str());
 }

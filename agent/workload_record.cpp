@@ -40,6 +40,7 @@ std::vector<SavedWorkload> savedWorkloads(const WorkloadTable& table) {
     w.tokens = e.tokens;
     w.model = e.model;
     w.argv = e.argv;
+    w.priority = e.priority;
     out.push_back(std::move(w));
   }
   return out;
@@ -67,6 +68,12 @@ Status saveWorkloads(const WorkloadTable& table, const char* path, const char* t
     if (fits) used += static_cast<size_t>(n);
     for (size_t i = 0; fits && i < e.argv.size(); ++i) {
       n = snprintf(buffer + used, capacity - used, "%s%s", i ? "\x1f" : "", e.argv[i].c_str());
+      fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
+      if (fits) used += static_cast<size_t>(n);
+    }
+    // The priority follows the argv (a record without it, from an older daemon, reads as 1).
+    if (fits) {
+      n = snprintf(buffer + used, capacity - used, "\t%d", e.priority);
       fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
       if (fits) used += static_cast<size_t>(n);
     }
@@ -122,7 +129,9 @@ Result<std::vector<SavedWorkload>> loadWorkloads(const std::string& path) {
     m.kvBytesPerElem = strtod(f[14].c_str(), nullptr);
     m.threads = static_cast<int>(strtol(f[15].c_str(), nullptr, 10));
     if (f.size() > 16 && !f[16].empty()) w.argv = split(f[16], '\x1f');
-    if (errno != 0 || w.id <= 0 || m.threads <= 0)
+    if (f.size() > 17) w.priority = static_cast<int>(strtol(f[17].c_str(), nullptr, 10));
+    if (errno != 0 || w.id <= 0 || m.threads <= 0 || w.priority < 1 ||
+        w.priority > kMaxWorkloadPriority)
       return Error::make(EINVAL, "%s:%d: a bad field", path.c_str(), lineNo);
     out.push_back(std::move(w));
   }

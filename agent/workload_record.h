@@ -26,6 +26,7 @@ struct SavedWorkload {
   uint64_t tokens = 0;
   LlmWorkloadSpec model;
   std::vector<std::string> argv;
+  int priority = 1;
 };
 
 // The workloads worth resuming: started or attached, not stopping, not done.

@@ -434,6 +434,21 @@ void WorkloadTable::stopAll() {
   changed();
 }
 
+Status WorkloadTable::setPriority(int id, int priority) {
+  if (priority < 1 || priority > kMaxWorkloadPriority)
+    return Error::make(EINVAL, "priority %d: must be from 1 to %d", priority, kMaxWorkloadPriority);
+  WorkloadEntry* e = findMutable(id);
+  if (!e) return Error::make(ENOENT, "no workload %d", id);
+  if (e->priority != priority) {
+    e->priority = priority;
+    changed();
+  }
+  if (!placement_ || e->group.empty()) return Status();
+  Status s = placement_->setCpuWeight(e->group.c_str(), priority * kCpuWeightPerPriority);
+  if (!s.ok()) QEIL_LOG(logWorkloads, Warn, "workload %d: %s", id, s.error().message());
+  return s;
+}
+
 Status WorkloadTable::progress(int id, uint64_t tokens, int64_t nowNs) {
   WorkloadEntry* e = findMutable(id);
   if (!e) return Error::make(ENOENT, "workload %d: no such workload", id);

@@ -21,6 +21,9 @@ enum class WorkloadOrigin { Run, Attach };
 
 // One workload the agent knows: started by it (`run`) or an existing process (`attach`, CPU
 // placement only). Tokens come from the twin (its simulated process) or from progress reports.
+constexpr int kMaxWorkloadPriority = 10;
+constexpr int kCpuWeightPerPriority = 100;  // cgroup v2's default cpu.weight is 100
+
 struct WorkloadEntry {
   int id = 0;  // 1, 2, ...: never reused while the agent runs
   bool used = false;
@@ -31,6 +34,9 @@ struct WorkloadEntry {
   std::string plannedDevice;  // where the last plan put it; empty: not planned
   std::vector<std::string> argv;
   LlmWorkloadSpec model;
+  // 1..kMaxWorkloadPriority: its weight in the planner's latency objective, and its cgroup's
+  // CPU weight (kCpuWeightPerPriority each), so the kernel shares contended CPUs the same way.
+  int priority = 1;
   int launcherId = -1;  // the twin's workload id
   WorkloadState state = WorkloadState::Running;
   int exitCode = 0;  // Done: the exit status; Crashed: the signal
@@ -113,6 +119,10 @@ class WorkloadTable {
   // Stops every workload it started (on exit); attached processes are left running.
   void stopAll();
   Status progress(int id, uint64_t tokens, int64_t nowNs);
+  // Sets a workload's priority (a change re-plans: the latency objective), then writes its
+  // cgroup's CPU weight (journaled; a failure is logged and returned, the priority stays).
+  // EINVAL outside 1..kMaxWorkloadPriority, ENOENT for no such workload.
+  Status setPriority(int id, int priority);
   void setPlannedDevice(int id, const std::string& device);
   // Moves a workload it started to `device` ("cpu" or an accelerator; see
   // WorkloadLauncher::move). Nothing to do when it is there already.

@@ -28,6 +28,10 @@ sleep 3
 "$qeilctl" --json status >"$tmp/status" || fail "qeilctl status"
 has "$tmp/status" "\"dir\":\"$tmp/tel\""
 has "$tmp/status" '"write_errors":0'
+"$qeilctl" --json run --priority 2 -- llm >"$tmp/run.json" || fail "qeilctl run --priority"
+has "$tmp/run.json" '"priority":2'
+"$qeilctl" run --priority high -- llm 2>/dev/null
+[ $? -eq 2 ] || fail "qeilctl run --priority high: not a usage error"
 "$qeilctl" status >"$tmp/status.txt" || fail "qeilctl status"
 grep -Eq '^loop +tick [0-9.]+ ms \(longest [0-9.]+\), re-plan [0-9.]+ ms' "$tmp/status.txt" ||
   { fail "no loop line in qeilctl status"; cat "$tmp/status.txt"; }

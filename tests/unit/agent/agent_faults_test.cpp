@@ -357,6 +357,27 @@ TEST(AgentCrash, TheNextStartResumesEveryAcceptedWorkload) {
   EXPECT_EQ(t.agent->workloads().count(), 0u);
 }
 
+// The priority is recorded with the workload: the next start resumes it with its priority and
+// writes its cgroup's CPU weight again.
+TEST(AgentCrash, AResumedWorkloadKeepsItsPriority) {
+  test::TwinAgent t("rk3588.cfg");
+  const AgentOptions o = journaled(t);
+  ASSERT_TRUE(t.start(o));
+  auto id = runLong(*t.agent, "llm");
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  ASSERT_TRUE(t.agent->workloads().setPriority(id.value(), 4).ok());
+  EXPECT_FALSE(t.agent->workloads().setPriority(id.value(), 11).ok());
+  EXPECT_FALSE(t.agent->workloads().setPriority(id.value() + 1, 2).ok());
+  t.agent->tick();
+  t.agent.reset();  // killed
+  ASSERT_TRUE(t.start(o));
+  const WorkloadEntry* e = t.agent->workloads().find(id.value());
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->priority, 4);
+  EXPECT_EQ(test::readFile(t.twin->rootDir() + "/sys/fs/cgroup/qeil/" + e->group + "/cpu.weight"),
+            "400");
+}
+
 }  // namespace
 }  // namespace qeil
 

@@ -367,6 +367,35 @@ TEST_F(TwinWorkloads, PlanIsEnforcedAndRestored) {
   }
 }
 
+// A priority is the workload's weight in the plan's latency and its cgroup's CPU weight, written
+// into the tree; out of 1..10 it is refused.
+TEST_F(TwinWorkloads, PriorityIsTheCgroupsCpuWeight) {
+  ApiResponse r = request("POST", "/v1/workloads", R"({"run": ["llm"], "priority": 3})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parse(r)["priority"].GetInt(), 3);
+  const WorkloadEntry& high = *t_.agent->workloads().find(parse(r)["id"].GetInt());
+  r = request("POST", "/v1/workloads", R"({"run": ["llm"]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parse(r)["priority"].GetInt(), 1);
+  const WorkloadEntry& normal = *t_.agent->workloads().find(parse(r)["id"].GetInt());
+  const std::string dir = t_.twin->rootDir() + "/sys/fs/cgroup/qeil/";
+  EXPECT_EQ(test::readFile(dir + high.group + "/cpu.weight"), "300");
+  EXPECT_EQ(test::readFile(dir + normal.group + "/cpu.weight"), "100");
+  EXPECT_EQ(high.priority, 3);
+  for (const char* bad :
+       {R"({"run": ["llm"], "priority": 0})", R"({"run": ["llm"], "priority": 11})",
+        R"({"run": ["llm"], "priority": "2"})", R"({"run": ["llm"], "priority": 2.5})"}) {
+    r = request("POST", "/v1/workloads", bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("priority: must be an integer from 1 to 10"), std::string::npos)
+        << r.body;
+  }
+  // restore() takes back the weights with the groups that carried them.
+  const std::string highGroup = high.group;
+  ASSERT_TRUE(t_.agent->restore().ok());
+  EXPECT_NE(access((dir + highGroup).c_str(), F_OK), 0);
+}
+
 TEST_F(TwinWorkloads, PolicyAndCap) {
   rapidjson::Document d = parse(request("GET", "/v1/policy"));
   EXPECT_STREQ(d["policy"].GetString(), "balanced");
