@@ -2,6 +2,7 @@
 
 // Writing the control API's JSON bodies (RapidJSON), shared by the route files.
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -35,6 +36,19 @@ inline ApiResponse jsonResponse(const rapidjson::StringBuffer& buf, int status =
   r.status = status;
   r.body.assign(buf.GetString(), buf.GetSize());
   return r;
+}
+
+// An integer field in lo..hi; false with *err naming it otherwise.
+inline bool intRange(const rapidjson::Value& v, const char* name, int lo, int hi, int* out,
+                     std::string* err) {
+  if (!v.IsInt() || v.GetInt() < lo || v.GetInt() > hi) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: must be an integer from %d to %d", name, lo, hi);
+    *err = msg;
+    return false;
+  }
+  *out = v.GetInt();
+  return true;
 }
 
 // 405 for a known path and another method, with the Allow header.

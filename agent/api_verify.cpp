@@ -131,18 +131,6 @@ bool openRange(const rapidjson::Value& v, const char* name, double lo, double hi
   return true;
 }
 
-bool intRange(const rapidjson::Value& v, const char* name, int lo, int hi, int* out,
-              std::string* err) {
-  if (!v.IsInt() || v.GetInt() < lo || v.GetInt() > hi) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "%s: must be an integer from %d to %d", name, lo, hi);
-    *err = msg;
-    return false;
-  }
-  *out = v.GetInt();
-  return true;
-}
-
 // One field of the POST body into the config; false with *err on a bad value or an unknown
 // field.
 bool configField(const char* name, const rapidjson::Value& v, verify::SessionConfig* c,

@@ -176,15 +176,10 @@ ApiResponse post(Agent& agent, const std::string& body) {
     return apiError(400, "POST /v1/workloads: the body must be a JSON object");
   const int64_t nowNs = agent.clock().nowNs();
   int priority = 1;
-  if (d.HasMember("priority")) {
-    const rapidjson::Value& p = d["priority"];
-    if (!p.IsInt() || p.GetInt() < 1 || p.GetInt() > kMaxWorkloadPriority) {
-      char msg[64];
-      snprintf(msg, sizeof msg, "priority: must be an integer from 1 to %d", kMaxWorkloadPriority);
-      return apiError(400, msg);
-    }
-    priority = p.GetInt();
-  }
+  std::string err;
+  if (d.HasMember("priority") &&
+      !intRange(d["priority"], "priority", 1, kMaxWorkloadPriority, &priority, &err))
+    return apiError(400, err.c_str());
   Result<int> id = Error::make(EINVAL, "POST /v1/workloads: give \"run\" or \"attach\"");
   if (d.HasMember("attach") && d.HasMember("run")) {
     return apiError(400, "POST /v1/workloads: \"run\" and \"attach\" exclude each other");
@@ -202,7 +197,6 @@ ApiResponse post(Agent& agent, const std::string& body) {
       argv.emplace_back(a.GetString(), a.GetStringLength());
     }
     LlmWorkloadSpec model = defaultLlmDescriptor();
-    std::string err;
     if (d.HasMember("model") && !parseModel(d["model"], &model, &err))
       return apiError(400, err.c_str());
     std::string device;

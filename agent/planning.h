@@ -66,10 +66,10 @@ class PlanManager {
   void applyCalibration(const energy::Calibration& c) { c.apply(*model_); }
   // Per device, cores x activity (DASI) of the decode phases the plan put there; 0 without a
   // plan. The model's view of how busy each device is (sensor estimates).
+  void plannedActivity(std::array<double, energy::kMaxDevices>* activeCores) const;
   // The DRAM power of the planned decode phases (MODEL.md §6: beta_eff x J per byte): what a
   // rail carrying the DRAM traffic draws beyond its devices.
   double plannedDramW() const;
-  void plannedActivity(std::array<double, energy::kMaxDevices>* activeCores) const;
   // Per device, the highest OPP index the plan runs it at; -1: unused.
   void plannedTopOpp(std::array<int, energy::kMaxDevices>* opp) const;
 

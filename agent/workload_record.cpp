@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -23,6 +24,18 @@ std::vector<std::string> split(const std::string& s, char sep) {
   while (std::getline(in, part, sep))
     out.push_back(part);
   return out;
+}
+
+// printf-appends to buffer[*used..capacity); false (nothing counted) when it does not fit.
+__attribute__((format(printf, 4, 5))) bool appendf(char* buffer, size_t capacity, size_t* used,
+                                                   const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const int n = vsnprintf(buffer + *used, capacity - *used, format, args);
+  va_end(args);
+  if (n < 0 || *used + static_cast<size_t>(n) >= capacity) return false;
+  *used += static_cast<size_t>(n);
+  return true;
 }
 
 }  // namespace
@@ -57,26 +70,17 @@ Status saveWorkloads(const WorkloadTable& table, const char* path, const char* t
     if (!ok) continue;
     const LlmWorkloadSpec& m = e.model;
     const size_t start = used;
-    int n =
-        snprintf(buffer + used, capacity - used,
-                 "%d\t%s\t%d\t%d\t%s\t%llu\t%.17g\t%.17g\t%d\t%d\t%d\t%d\t%d\t%d\t%.17g\t%d\t",
-                 e.id, e.origin == WorkloadOrigin::Run ? "run" : "attach", static_cast<int>(e.pid),
-                 e.launcherId, e.device.c_str(), static_cast<unsigned long long>(e.tokens),
-                 m.params, m.bitsPerWeight, m.layers, m.hiddenWidth, m.kvWidth, m.contextTokens,
-                 m.promptTokens, m.outputTokens, m.kvBytesPerElem, m.threads);
-    bool fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
-    if (fits) used += static_cast<size_t>(n);
-    for (size_t i = 0; fits && i < e.argv.size(); ++i) {
-      n = snprintf(buffer + used, capacity - used, "%s%s", i ? "\x1f" : "", e.argv[i].c_str());
-      fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
-      if (fits) used += static_cast<size_t>(n);
-    }
+    bool fits =
+        appendf(buffer, capacity, &used,
+                "%d\t%s\t%d\t%d\t%s\t%llu\t%.17g\t%.17g\t%d\t%d\t%d\t%d\t%d\t%d\t%.17g\t%d\t", e.id,
+                e.origin == WorkloadOrigin::Run ? "run" : "attach", static_cast<int>(e.pid),
+                e.launcherId, e.device.c_str(), static_cast<unsigned long long>(e.tokens), m.params,
+                m.bitsPerWeight, m.layers, m.hiddenWidth, m.kvWidth, m.contextTokens,
+                m.promptTokens, m.outputTokens, m.kvBytesPerElem, m.threads);
+    for (size_t i = 0; fits && i < e.argv.size(); ++i)
+      fits = appendf(buffer, capacity, &used, "%s%s", i ? "\x1f" : "", e.argv[i].c_str());
     // The priority follows the argv (a record without it, from an older daemon, reads as 1).
-    if (fits) {
-      n = snprintf(buffer + used, capacity - used, "\t%d", e.priority);
-      fits = n >= 0 && used + static_cast<size_t>(n) < capacity;
-      if (fits) used += static_cast<size_t>(n);
-    }
+    fits = fits && appendf(buffer, capacity, &used, "\t%d", e.priority);
     fits = fits && used + 1 < capacity;
     if (!fits) {
       used = start;  // this workload does not fit: left out

@@ -19,11 +19,11 @@ namespace qeil {
 
 enum class WorkloadOrigin { Run, Attach };
 
-// One workload the agent knows: started by it (`run`) or an existing process (`attach`, CPU
-// placement only). Tokens come from the twin (its simulated process) or from progress reports.
 constexpr int kMaxWorkloadPriority = 10;
 constexpr int kCpuWeightPerPriority = 100;  // cgroup v2's default cpu.weight is 100
 
+// One workload the agent knows: started by it (`run`) or an existing process (`attach`, CPU
+// placement only). Tokens come from the twin (its simulated process) or from progress reports.
 struct WorkloadEntry {
   int id = 0;  // 1, 2, ...: never reused while the agent runs
   bool used = false;
